@@ -1,0 +1,103 @@
+// Command kxds is the xDS control plane for proxyless gRPC clients.
+//
+//	kxds [flags]            serve xDS (see -h)
+//	kxds bootstrap [flags]  print a gRPC xDS bootstrap file for clients
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/kxds/kxds/controlplane/internal/bootstrap"
+	"github.com/kxds/kxds/controlplane/internal/config"
+	"github.com/kxds/kxds/controlplane/internal/kxds"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "bootstrap" {
+		os.Exit(runBootstrap(os.Args[2:]))
+	}
+	os.Exit(runServe(os.Args[1:]))
+}
+
+func runServe(args []string) int {
+	fs := flag.NewFlagSet("kxds", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: kxds [flags]\n       kxds bootstrap [flags]\n\nServes xDS v3 (state-of-the-world ADS) to proxyless gRPC clients.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	o := kxds.Options{}
+	fs.StringVar(&o.XDSAddr, "xds-addr", ":18000", "address to serve xDS (gRPC ADS) on")
+	fs.StringVar(&o.AdminAddr, "admin-addr", ":18080", "address to serve /healthz, /readyz, /metrics and /debug/ on")
+	fs.StringVar(&o.ConfigPath, "config", "", "path of svc_config.json (required); edits apply live")
+	discovery := fs.String("discovery", "static", "how endpoints are discovered: static (listed in --config), kubernetes, or dns")
+	fs.StringVar(&o.ClusterDomain, "cluster-domain", "cluster.local", "Kubernetes cluster domain, for svc.ns.svc.<domain> target names")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "kxds: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintf(os.Stderr, "kxds: --log-level: %v\n", err)
+		return 2
+	}
+	mode, err := config.ParseMode(*discovery)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "kxds: --discovery: %v\n", err)
+		return 2
+	}
+	o.Discovery = mode
+	o.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := kxds.Run(ctx, o); err != nil {
+		fmt.Fprintf(os.Stderr, "kxds: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func runBootstrap(args []string) int {
+	fs := flag.NewFlagSet("kxds bootstrap", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: kxds bootstrap [flags] > bootstrap.json\n\nPrints a gRPC xDS bootstrap for clients; point GRPC_XDS_BOOTSTRAP at it.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	host, _ := os.Hostname()
+	o := bootstrap.Options{}
+	fs.StringVar(&o.Server, "xds-server", "localhost:18000", "kxds' xDS address as clients reach it (host:port)")
+	fs.StringVar(&o.NodeID, "node-id", host, "node ID of the client (any value; shows in /debug/clients)")
+	fs.StringVar(&o.Cluster, "node-cluster", "", "node cluster of the client")
+	fs.StringVar(&o.Region, "region", "", "client locality: region")
+	fs.StringVar(&o.Zone, "zone", "", "client locality: zone")
+	fs.StringVar(&o.SubZone, "sub-zone", "", "client locality: sub-zone")
+	fs.BoolVar(&o.IgnoreResourceDeletion, "ignore-resource-deletion", false, "keep using a service kxds withdraws (gRFC A53)")
+	out := fs.String("output", "-", "file to write, or - for standard output")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	b, err := bootstrap.JSON(o)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "kxds bootstrap: %v\n", err)
+		return 2
+	}
+	if *out == "-" {
+		os.Stdout.Write(b)
+		return 0
+	}
+	if err := os.WriteFile(*out, b, 0o644); err != nil {
+		fmt.Fprintf(os.Stderr, "kxds bootstrap: %v\n", err)
+		return 1
+	}
+	return 0
+}
