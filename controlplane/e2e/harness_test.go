@@ -48,7 +48,7 @@ func startControlPlane(t *testing.T, services ...svcConfig) *controlPlane {
 	go func() {
 		done <- kxds.Run(ctx, kxds.Options{
 			XDSAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", ConfigPath: cp.configPath,
-			Discovery: config.ModeStatic, ClusterDomain: "cluster.local",
+			Discovery: config.ModeStatic, ClusterDomain: "cluster.local", HealthCheck: true,
 			Log:       slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo})),
 			Listening: func(x, a net.Addr) { addrs <- [2]net.Addr{x, a} },
 		})
@@ -241,3 +241,5 @@ func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
 }
+
+type echoClient = echopb.EchoServerClient

@@ -12,9 +12,11 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/kxds/kxds/controlplane/internal/bootstrap"
 	"github.com/kxds/kxds/controlplane/internal/config"
+	"github.com/kxds/kxds/controlplane/internal/health"
 	"github.com/kxds/kxds/controlplane/internal/kxds"
 )
 
@@ -37,6 +39,11 @@ func runServe(args []string) int {
 	fs.StringVar(&o.ConfigPath, "config", "", "path of svc_config.json (required); edits apply live")
 	discovery := fs.String("discovery", "static", "how endpoints are discovered: static (listed in --config), kubernetes, or dns")
 	fs.StringVar(&o.ClusterDomain, "cluster-domain", "cluster.local", "Kubernetes cluster domain, for svc.ns.svc.<domain> target names")
+	fs.BoolVar(&o.HealthCheck, "health-check", true, "actively check endpoints with grpc.health.v1 Watch (services may opt out with \"healthCheck\": false)")
+	fs.DurationVar(&o.Health.ResponseTimeout, "health-timeout", health.DefaultResponseTimeout, "an endpoint that does not answer SERVING within this time is taken out of EDS")
+	fs.DurationVar(&o.Health.RecoverAfter, "health-recover-after", health.DefaultRecoverAfter, "an unhealthy endpoint must report SERVING this long before it gets traffic again")
+	fs.StringVar(&o.DNSServer, "dns-server", "", "DNS server (host:port) for --discovery=dns; empty uses the system resolver")
+	fs.DurationVar(&o.DNSInterval, "dns-interval", 5*time.Second, "how often --discovery=dns re-resolves SRV records")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return 2

@@ -21,6 +21,8 @@ type Sources struct {
 	Services func() []model.Service
 	Cache    *xdscache.Cache
 	Clients  func() []any
+	// Health is the health checker's per-endpoint view (nil when off).
+	Health func() any
 	Registry *prometheus.Registry
 }
 
@@ -99,7 +101,7 @@ func configView(s Sources) any {
 		}
 		resources[t.key] = list
 	}
-	return map[string]any{"version": s.Cache.Version(), "services": services, "resources": resources}
+	return map[string]any{"version": s.Cache.Version(), "services": services, "healthChecks": s.Health(), "resources": resources}
 }
 
 func joinNonEmpty(parts ...string) string {

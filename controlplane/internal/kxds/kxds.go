@@ -19,10 +19,10 @@ import (
 	"github.com/kxds/kxds/controlplane/internal/admin"
 	"github.com/kxds/kxds/controlplane/internal/config"
 	"github.com/kxds/kxds/controlplane/internal/configwatch"
+	"github.com/kxds/kxds/controlplane/internal/health"
 	"github.com/kxds/kxds/controlplane/internal/metrics"
 	"github.com/kxds/kxds/controlplane/internal/registry"
 	"github.com/kxds/kxds/controlplane/internal/source"
-	"github.com/kxds/kxds/controlplane/internal/staticsource"
 	"github.com/kxds/kxds/controlplane/internal/translate"
 	"github.com/kxds/kxds/controlplane/internal/xdscache"
 	"github.com/kxds/kxds/controlplane/internal/xdsserver"
@@ -35,7 +35,15 @@ type Options struct {
 	ConfigPath    string
 	Discovery     config.Mode
 	ClusterDomain string
-	Log           *slog.Logger
+	// HealthCheck enables active gRPC health checking (per service, where the
+	// service's config allows it).
+	HealthCheck bool
+	Health      health.Options
+	// DNSServer ("host:port", empty for the system resolver) and DNSInterval
+	// apply to --discovery=dns.
+	DNSServer   string
+	DNSInterval time.Duration
+	Log         *slog.Logger
 	// Listening, if set, is called with the bound addresses (tests use :0).
 	Listening func(xds, admin net.Addr)
 }
@@ -43,10 +51,10 @@ type Options struct {
 // Run serves until ctx ends. Errors in the options or the initial config are
 // returned before anything is served.
 func Run(ctx context.Context, o Options) error {
-	log := o.Log
-	if log == nil {
-		log = slog.Default()
+	if o.Log == nil {
+		o.Log = slog.Default()
 	}
+	log := o.Log
 	if o.ConfigPath == "" {
 		return errors.New("--config is required: the path of svc_config.json")
 	}
@@ -79,16 +87,19 @@ func Run(ctx context.Context, o Options) error {
 		o.Listening(xdsLis.Addr(), adminLis.Addr())
 	}
 
-	var src source.Source
-	var onConfig func(*config.File)
-	switch o.Discovery {
-	case config.ModeStatic:
-		s := staticsource.New(cfg)
-		src, onConfig = s, s.Update
-	default:
-		return fmt.Errorf("--discovery=%s is not available in this build", o.Discovery)
+	src, onConfig, err := discovery(ctx, o, cfg)
+	if err != nil {
+		return err
 	}
 	var sink source.Sink = reg
+	var checker *health.Checker
+	if o.HealthCheck {
+		hopts := o.Health
+		hopts.Logger = log
+		checker = health.NewChecker(reg, hopts)
+		defer checker.Close()
+		sink = checker
+	}
 
 	ready := func() bool {
 		select {
@@ -101,6 +112,12 @@ func Run(ctx context.Context, o Options) error {
 	adminSrv := &http.Server{
 		Handler: admin.NewHandler(admin.Sources{
 			Ready: ready, Services: reg.Services, Cache: cache, Clients: tracker.Clients, Registry: m.Registry,
+			Health: func() any {
+				if checker == nil {
+					return nil
+				}
+				return checker.Snapshot()
+			},
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}

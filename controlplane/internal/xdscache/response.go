@@ -28,8 +28,8 @@ func (r *response) GetDiscoveryResponse() (*discovery.DiscoveryResponse, error) 
 	}, nil
 }
 
-func (r *response) GetRequest() *discovery.DiscoveryRequest  { return r.req }
-func (r *response) GetVersion() (string, error)              { return r.version, nil }
+func (r *response) GetRequest() *discovery.DiscoveryRequest { return r.req }
+func (r *response) GetVersion() (string, error)             { return r.version, nil }
 func (r *response) GetResponseVersion() string              { return r.version }
 func (r *response) GetReturnedResources() map[string]string { return r.returned }
-func (r *response) GetContext() context.Context              { return context.Background() }
+func (r *response) GetContext() context.Context             { return context.Background() }

@@ -1,0 +1,40 @@
+package kxds
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/kxds/kxds/controlplane/internal/config"
+	"github.com/kxds/kxds/controlplane/internal/dnssource"
+	"github.com/kxds/kxds/controlplane/internal/source"
+	"github.com/kxds/kxds/controlplane/internal/staticsource"
+)
+
+// discovery builds the source for o.Discovery, and the function that hands it
+// each new valid config.
+func discovery(ctx context.Context, o Options, cfg *config.File) (source.Source, func(*config.File), error) {
+	switch o.Discovery {
+	case config.ModeStatic:
+		s := staticsource.New(cfg)
+		return s, s.Update, nil
+	case config.ModeDNS:
+		build := func(f *config.File) (source.Source, error) {
+			wanted := make([]dnssource.WantedService, 0, len(f.Services))
+			for _, s := range f.Services {
+				wanted = append(wanted, dnssource.WantedService{
+					Namespace: s.Namespace, Name: s.ServiceName, PortName: s.PortName, Protocol: s.Protocol,
+					GRPCServiceName: s.GRPCServiceName, Locality: s.Locality(), HealthCheck: s.HealthCheckEnabled(),
+				})
+			}
+			return dnssource.New(wanted, dnssource.Options{
+				Server: o.DNSServer, ClusterDomain: o.ClusterDomain, Interval: o.DNSInterval, Logger: o.Log,
+			})
+		}
+		if _, err := build(cfg); err != nil {
+			return nil, nil, fmt.Errorf("--discovery=dns: %w", err)
+		}
+		s := newRestartingSource(cfg, build, o.Log)
+		return s, s.Update, nil
+	}
+	return nil, nil, fmt.Errorf("--discovery=%s is not available in this build", o.Discovery)
+}

@@ -1,0 +1,3 @@
+module github.com/kxds/kxds/tools/demo
+
+go 1.26.0
