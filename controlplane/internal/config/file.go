@@ -37,6 +37,9 @@ func Parse(name string, data []byte, mode Mode) (*File, error) {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%s: unexpected data after the top-level object", name)
 	}
+	if err := checkKeys(data); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 	if f.Services == nil {
 		return nil, fmt.Errorf("%s: missing \"services\" list", name)
 	}
