@@ -22,7 +22,7 @@ type Sources struct {
 	Cache    *xdscache.Cache
 	Clients  func() []any
 	// Health is the health checker's per-endpoint view (nil when off).
-	Health func() any
+	Health   func() any
 	Registry *prometheus.Registry
 }
 
