@@ -6,12 +6,17 @@ package e2e_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/kxds/kxds/controlplane/internal/config"
+	"github.com/kxds/kxds/controlplane/internal/kxds"
 )
 
 // Two services served at once, to one client and to clients with other node IDs:
@@ -235,4 +240,16 @@ func TestBadConfigEditKeepsLastGood(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// An invalid config at startup stops kxds with the file and the problem named.
+func TestInvalidConfigAtStartup(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "svc_config.json")
+	if err := os.WriteFile(path, []byte(`{"services":[{"serviceName":"be1-srv","protocol":"sctp"}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := kxds.Run(context.Background(), kxds.Options{XDSAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", ConfigPath: path, Discovery: config.ModeStatic})
+	if err == nil || !strings.Contains(err.Error(), path+": services[0].protocol") {
+		t.Errorf("error %v, want it to name %s and services[0].protocol", err, path)
+	}
 }
