@@ -40,19 +40,25 @@ type svcConfig = config.ServiceConfig
 // startControlPlane runs kxds with static discovery until the test ends.
 func startControlPlane(t *testing.T, services ...svcConfig) *controlPlane {
 	t.Helper()
+	return startControlPlaneWith(t, func(*kxds.Options) {}, services...)
+}
+
+// startControlPlaneWith lets a test change the options, e.g. the discovery mode.
+func startControlPlaneWith(t *testing.T, modify func(*kxds.Options), services ...svcConfig) *controlPlane {
+	t.Helper()
 	cp := &controlPlane{t: t, configPath: filepath.Join(t.TempDir(), "svc_config.json")}
 	cp.writeConfig(services...)
 	ctx, cancel := context.WithCancel(context.Background())
 	addrs := make(chan [2]net.Addr, 1)
 	done := make(chan error, 1)
-	go func() {
-		done <- kxds.Run(ctx, kxds.Options{
-			XDSAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", ConfigPath: cp.configPath,
-			Discovery: config.ModeStatic, ClusterDomain: "cluster.local", HealthCheck: true,
-			Log:       slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo})),
-			Listening: func(x, a net.Addr) { addrs <- [2]net.Addr{x, a} },
-		})
-	}()
+	o := kxds.Options{
+		XDSAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", ConfigPath: cp.configPath,
+		Discovery: config.ModeStatic, ClusterDomain: "cluster.local", HealthCheck: true,
+		Log:       slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		Listening: func(x, a net.Addr) { addrs <- [2]net.Addr{x, a} },
+	}
+	modify(&o)
+	go func() { done <- kxds.Run(ctx, o) }()
 	select {
 	case a := <-addrs:
 		cp.xdsAddr, cp.adminURL = a[0].String(), "http://"+a[1].String()
