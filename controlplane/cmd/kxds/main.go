@@ -36,8 +36,13 @@ func runServe(args []string) int {
 	o := kxds.Options{}
 	fs.StringVar(&o.XDSAddr, "xds-addr", ":18000", "address to serve xDS (gRPC ADS) on")
 	fs.StringVar(&o.AdminAddr, "admin-addr", ":18080", "address to serve /healthz, /readyz, /metrics and /debug/ on")
-	fs.StringVar(&o.ConfigPath, "config", "", "path of svc_config.json (required); edits apply live")
-	discovery := fs.String("discovery", "static", "how endpoints are discovered: static (listed in --config), kubernetes, or dns")
+	fs.StringVar(&o.ConfigPath, "config", "", "path of svc_config.json; edits apply live")
+	fs.StringVar(&o.ConfigMap, "config-map", "", "read svc_config.json from this ConfigMap (namespace/name, key svc_config.json) instead of --config")
+	discovery := fs.String("discovery", defaultDiscovery(), "how endpoints are discovered: kubernetes (default in a cluster), static (endpoints listed in the config; default elsewhere) or dns")
+	fs.StringVar(&o.Kube.Kubeconfig, "kubeconfig", "", "kubeconfig file (default: in a pod its service account, else KUBECONFIG or ~/.kube/config)")
+	fs.StringVar(&o.Kube.Context, "context", "", "kubeconfig context (default: the current one)")
+	fs.StringVar(&o.Kube.Namespace, "namespace", "", "watch only this namespace (needs only a Role); default all namespaces (needs a ClusterRole)")
+	fs.BoolVar(&o.Kube.WatchNodes, "watch-nodes", false, "take endpoint regions from their Node's topology.kubernetes.io/region label (needs list/watch on nodes)")
 	fs.StringVar(&o.ClusterDomain, "cluster-domain", "cluster.local", "Kubernetes cluster domain, for svc.ns.svc.<domain> target names")
 	fs.BoolVar(&o.HealthCheck, "health-check", true, "actively check endpoints with grpc.health.v1 Watch (services may opt out with \"healthCheck\": false)")
 	fs.DurationVar(&o.Health.ResponseTimeout, "health-timeout", health.DefaultResponseTimeout, "an endpoint that does not answer SERVING within this time is taken out of EDS")
@@ -72,6 +77,15 @@ func runServe(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// defaultDiscovery is kubernetes inside a pod (where the API server's
+// address is in the environment) and static elsewhere.
+func defaultDiscovery() string {
+	if os.Getenv("KUBERNETES_SERVICE_HOST") != "" {
+		return string(config.ModeKubernetes)
+	}
+	return string(config.ModeStatic)
 }
 
 func runBootstrap(args []string) int {

@@ -1,18 +1,19 @@
 package kxds
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/kxds/kxds/controlplane/internal/config"
 	"github.com/kxds/kxds/controlplane/internal/dnssource"
+	"github.com/kxds/kxds/controlplane/internal/kubesource"
+	"github.com/kxds/kxds/controlplane/internal/metrics"
 	"github.com/kxds/kxds/controlplane/internal/source"
 	"github.com/kxds/kxds/controlplane/internal/staticsource"
 )
 
 // discovery builds the source for o.Discovery, and the function that hands it
 // each new valid config.
-func discovery(ctx context.Context, o Options, cfg *config.File) (source.Source, func(*config.File), error) {
+func discovery(o Options, cfg *config.File, kube *kubeClient, m *metrics.Metrics) (source.Source, func(*config.File), error) {
 	switch o.Discovery {
 	case config.ModeStatic:
 		s := staticsource.New(cfg)
@@ -35,6 +36,25 @@ func discovery(ctx context.Context, o Options, cfg *config.File) (source.Source,
 		}
 		s := newRestartingSource(cfg, build, o.Log)
 		return s, s.Update, nil
+	case config.ModeKubernetes:
+		build := func(f *config.File) (source.Source, error) {
+			wanted := make([]kubesource.WantedService, 0, len(f.Services))
+			for _, s := range f.Services {
+				wanted = append(wanted, kubesource.WantedService{
+					Key: s.Key(), PortName: s.PortName, GRPCServiceName: s.GRPCServiceName,
+					Locality: s.Locality(), HealthCheck: s.HealthCheckEnabled(),
+				})
+			}
+			return kubesource.New(kubesource.Options{
+				Client: kube.clientset, Namespace: o.Kube.Namespace, Services: wanted, WatchNodes: o.Kube.WatchNodes,
+				Logger: o.Log, OnProblem: func(p kubesource.Problem) { m.DiscoveryProblem(string(p.Reason)) },
+			})
+		}
+		if _, err := build(cfg); err != nil {
+			return nil, nil, fmt.Errorf("--discovery=kubernetes: %w", err)
+		}
+		s := newRestartingSource(cfg, build, o.Log)
+		return s, s.Update, nil
 	}
-	return nil, nil, fmt.Errorf("--discovery=%s is not available in this build", o.Discovery)
+	return nil, nil, fmt.Errorf("unknown discovery mode %q", o.Discovery)
 }

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -18,7 +17,6 @@ import (
 
 	"github.com/kxds/kxds/controlplane/internal/admin"
 	"github.com/kxds/kxds/controlplane/internal/config"
-	"github.com/kxds/kxds/controlplane/internal/configwatch"
 	"github.com/kxds/kxds/controlplane/internal/health"
 	"github.com/kxds/kxds/controlplane/internal/metrics"
 	"github.com/kxds/kxds/controlplane/internal/registry"
@@ -30,9 +28,12 @@ import (
 
 // Options configure one control plane.
 type Options struct {
-	XDSAddr       string
-	AdminAddr     string
+	XDSAddr   string
+	AdminAddr string
+	// ConfigPath is svc_config.json on disk; or ConfigMap ("namespace/name")
+	// reads it through the Kubernetes API. Exactly one is required.
 	ConfigPath    string
+	ConfigMap     string
 	Discovery     config.Mode
 	ClusterDomain string
 	// HealthCheck enables active gRPC health checking (per service, where the
@@ -43,36 +44,39 @@ type Options struct {
 	// apply to --discovery=dns.
 	DNSServer   string
 	DNSInterval time.Duration
-	Log         *slog.Logger
+	// Kube configures the API client (--discovery=kubernetes, ConfigMap).
+	Kube KubeOptions
+	Log  *slog.Logger
 	// Listening, if set, is called with the bound addresses (tests use :0).
 	Listening func(xds, admin net.Addr)
 }
 
 // Run serves until ctx ends. Errors in the options or the initial config are
-// returned before anything is served.
+// returned before any xDS client is answered.
 func Run(ctx context.Context, o Options) error {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
 	log := o.Log
-	if o.ConfigPath == "" {
-		return errors.New("--config is required: the path of svc_config.json")
+	if (o.ConfigPath == "") == (o.ConfigMap == "") {
+		return errors.New("exactly one of --config (svc_config.json on disk) or --config-map (namespace/name) is required")
 	}
-	raw, err := os.ReadFile(o.ConfigPath)
-	if err != nil {
-		return fmt.Errorf("read config: %w", err)
+	m := metrics.New(log)
+	var kube *kubeClient
+	if o.Discovery == config.ModeKubernetes || o.ConfigMap != "" {
+		var err error
+		if kube, err = newKubeClient(o.Kube); err != nil {
+			return err
+		}
 	}
-	cfg, err := config.Parse(o.ConfigPath, raw, o.Discovery)
+	cfgSrc, err := newConfigSource(o, kube, m.ConfigLoaded)
 	if err != nil {
 		return err
 	}
 
-	m := metrics.New(log)
-	m.ConfigLoaded(nil)
 	cache := xdscache.New(m)
 	reg := registry.New(cache, translate.Options{ClusterDomain: o.ClusterDomain}, m, log)
 	tracker := xdsserver.NewClientTracker(m, log)
-
 	xdsLis, err := net.Listen("tcp", o.XDSAddr)
 	if err != nil {
 		return fmt.Errorf("--xds-addr: %w", err)
@@ -87,20 +91,7 @@ func Run(ctx context.Context, o Options) error {
 		o.Listening(xdsLis.Addr(), adminLis.Addr())
 	}
 
-	src, onConfig, err := discovery(ctx, o, cfg)
-	if err != nil {
-		return err
-	}
-	var sink source.Sink = reg
 	var checker *health.Checker
-	if o.HealthCheck {
-		hopts := o.Health
-		hopts.Logger = log
-		checker = health.NewChecker(reg, hopts)
-		defer checker.Close()
-		sink = checker
-	}
-
 	ready := func() bool {
 		select {
 		case <-reg.Ready():
@@ -121,23 +112,50 @@ func Run(ctx context.Context, o Options) error {
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
+	adminDone := make(chan error, 1)
+	go func() {
+		log.Info("admin server listening", "addr", adminLis.Addr().String())
+		if err := adminSrv.Serve(adminLis); !errors.Is(err, http.ErrServerClosed) {
+			adminDone <- fmt.Errorf("admin server: %w", err)
+		}
+		close(adminDone)
+	}()
+	defer func() {
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		adminSrv.Shutdown(shutdownCtx)
+	}()
+
+	// The admin server answers (not ready) while the config is awaited.
+	cfg, watchConfig, err := cfgSrc.initial(ctx)
+	if err != nil {
+		return err
+	}
+	src, onConfig, err := discovery(o, cfg, kube, m)
+	if err != nil {
+		return err
+	}
+	var sink source.Sink = reg
+	if o.HealthCheck {
+		hopts := o.Health
+		hopts.Logger = log
+		checker = health.NewChecker(reg, hopts)
+		defer checker.Close()
+		sink = checker
+	}
 	grpcSrv := xdsserver.NewGRPCServer(ctx, cache, tracker)
 
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		log.Info("admin server listening", "addr", adminLis.Addr().String())
-		if err := adminSrv.Serve(adminLis); !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("admin server: %w", err)
+		select {
+		case err := <-adminDone:
+			return err
+		case <-ctx.Done():
+			return nil
 		}
-		return nil
 	})
 	g.Go(func() error { return src.Run(ctx, sink) })
-	g.Go(func() error {
-		w := &configwatch.Watcher{
-			Path: o.ConfigPath, Mode: o.Discovery, Apply: onConfig, Loaded: m.ConfigLoaded, Log: log,
-		}
-		return w.Run(ctx, raw)
-	})
+	g.Go(func() error { return watchConfig(ctx, onConfig) })
 	g.Go(func() error {
 		// Answer no client before discovery has synced: an empty answer would
 		// read as "no such service".
@@ -156,9 +174,7 @@ func Run(ctx context.Context, o Options) error {
 	g.Go(func() error {
 		<-ctx.Done()
 		grpcSrv.Stop()
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		return adminSrv.Shutdown(shutdownCtx)
+		return nil
 	})
 	return g.Wait()
 }

@@ -24,6 +24,7 @@ type Metrics struct {
 	configReloads  *prometheus.CounterVec
 	ready          prometheus.Gauge
 	unknownTargets prometheus.Counter
+	problems       *prometheus.CounterVec
 	log            *slog.Logger
 }
 
@@ -43,10 +44,11 @@ func New(log *slog.Logger) *Metrics {
 		configReloads:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kxds_config_reloads_total", Help: "Loads of svc_config.json, by result (success or error)."}, []string{"result"}),
 		ready:          prometheus.NewGauge(prometheus.GaugeOpts{Name: "kxds_ready", Help: "1 once discovery has synced and xDS is being served."}),
 		unknownTargets: prometheus.NewCounter(prometheus.CounterOpts{Name: "kxds_unknown_target_requests_total", Help: "Times a client was told that a target it dialed does not exist."}),
+		problems:       prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kxds_discovery_problems_total", Help: "Problems found in discovered services (invalid annotation, missing port, config conflict), by reason."}, []string{"reason"}),
 		log:            log,
 	}
 	m.Registry.MustRegister(m.streams, m.requests, m.nacks, m.pushes, m.services, m.endpoints,
-		m.aliasConflicts, m.rejected, m.configReloads, m.ready, m.unknownTargets,
+		m.aliasConflicts, m.rejected, m.configReloads, m.ready, m.unknownTargets, m.problems,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.configReloads.WithLabelValues("success")
 	m.configReloads.WithLabelValues("error")
@@ -66,6 +68,10 @@ func (m *Metrics) UnknownTarget(name string) {
 	m.unknownTargets.Inc()
 	m.log.Info("client dialed a target that does not exist; told it so", "target", name)
 }
+
+// DiscoveryProblem counts a problem a discovery source reported.
+func (m *Metrics) DiscoveryProblem(reason string) { m.problems.WithLabelValues(reason).Inc() }
+
 func (m *Metrics) SetReady() { m.ready.Set(1) }
 
 // ConfigLoaded counts a load of the config file.
