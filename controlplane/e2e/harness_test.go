@@ -46,6 +46,16 @@ func startControlPlane(t *testing.T, services ...svcConfig) *controlPlane {
 // startControlPlaneWith lets a test change the options, e.g. the discovery mode.
 func startControlPlaneWith(t *testing.T, modify func(*kxds.Options), services ...svcConfig) *controlPlane {
 	t.Helper()
+	cp := startControlPlaneNoWait(t, modify, services...)
+	eventually(t, 30*time.Second, func() error {
+		return cp.get("/readyz", nil)
+	})
+	return cp
+}
+
+// startControlPlaneNoWait does not wait for readiness.
+func startControlPlaneNoWait(t *testing.T, modify func(*kxds.Options), services ...svcConfig) *controlPlane {
+	t.Helper()
 	cp := &controlPlane{t: t, configPath: filepath.Join(t.TempDir(), "svc_config.json")}
 	cp.writeConfig(services...)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -70,9 +80,6 @@ func startControlPlaneWith(t *testing.T, modify func(*kxds.Options), services ..
 		if err := <-done; err != nil {
 			t.Errorf("kxds: %v", err)
 		}
-	})
-	eventually(t, 5*time.Second, func() error {
-		return cp.get("/readyz", nil)
 	})
 	return cp
 }

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"k8s.io/klog/v2"
+
 	"github.com/kxds/kxds/controlplane/internal/bootstrap"
 	"github.com/kxds/kxds/controlplane/internal/config"
 	"github.com/kxds/kxds/controlplane/internal/health"
@@ -69,6 +71,8 @@ func runServe(args []string) int {
 	}
 	o.Discovery = mode
 	o.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	// client-go logs through klog; send it to the same place, in the same format.
+	klog.SetSlogLogger(o.Log)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"sync"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -73,12 +75,38 @@ func (c *Cluster) StartFakeKubelet(t testing.TB, opts FakeKubeletOptions) *FakeK
 			}
 		}
 	}
+	// A real kubelet retries what the API server did not take (e.g. while a
+	// test has stopped it); only errors that outlast the retries are reported.
+	var retries sync.WaitGroup
+	syncRetrying := func(pod *corev1.Pod) {
+		retries.Add(1)
+		go func() {
+			defer retries.Done()
+			delay := 50 * time.Millisecond
+			for attempt := 0; ; attempt++ {
+				err := k.sync(ctx, pod)
+				if err == nil || ctx.Err() != nil || apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
+					return
+				}
+				if attempt == 20 {
+					report(err)
+					return
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(delay):
+				}
+				delay = min(2*delay, time.Second)
+			}
+		}()
+	}
 	_, informer := cache.NewInformerWithOptions(cache.InformerOptions{
 		ListerWatcher: lw,
 		ObjectType:    &corev1.Pod{},
 		Handler: cache.ResourceEventHandlerFuncs{
-			AddFunc:    func(obj any) { report(k.sync(ctx, obj.(*corev1.Pod))) },
-			UpdateFunc: func(_, obj any) { report(k.sync(ctx, obj.(*corev1.Pod))) },
+			AddFunc:    func(obj any) { syncRetrying(obj.(*corev1.Pod)) },
+			UpdateFunc: func(_, obj any) { syncRetrying(obj.(*corev1.Pod)) },
 			DeleteFunc: func(obj any) {
 				if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 					obj = tomb.Obj
@@ -99,6 +127,7 @@ func (c *Cluster) StartFakeKubelet(t testing.TB, opts FakeKubeletOptions) *FakeK
 	t.Cleanup(func() {
 		cancel()
 		<-done
+		retries.Wait()
 		close(errs)
 		for err := range errs {
 			t.Errorf("kubetest: fake kubelet %s: %v", opts.NodeName, err)

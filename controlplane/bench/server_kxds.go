@@ -1,0 +1,51 @@
+package bench
+
+import (
+	"context"
+	"log/slog"
+
+	"google.golang.org/grpc"
+
+	"github.com/kxds/kxds/controlplane/internal/metrics"
+	"github.com/kxds/kxds/controlplane/internal/model"
+	"github.com/kxds/kxds/controlplane/internal/registry"
+	"github.com/kxds/kxds/controlplane/internal/xdscache"
+	"github.com/kxds/kxds/controlplane/internal/xdsserver"
+)
+
+// serverUnderTest is one xDS server design as the child process runs it.
+type serverUnderTest interface {
+	// load delivers the initial services, as discovery does at startup, and
+	// then marks discovery synced.
+	load(services []model.Service)
+	// set is one change from discovery (source.Sink.Set).
+	set(model.Service)
+	grpc() *grpc.Server
+}
+
+// kxdsServer is wired the way internal/kxds wires kxds (metrics, registry,
+// shared cache, client tracker, ADS server), minus discovery and the admin
+// server: the child plays discovery through the registry's source.Sink.
+type kxdsServer struct {
+	reg *registry.Registry
+	srv *grpc.Server
+}
+
+func newKxdsServer(ctx context.Context, log *slog.Logger, nacks *nackCounter) *kxdsServer {
+	m := metrics.New(log)
+	cache := xdscache.New(m)
+	reg := registry.New(cache, translateOptions, m, log)
+	nacks.Metrics = m
+	tracker := xdsserver.NewClientTracker(nacks, log)
+	return &kxdsServer{reg: reg, srv: xdsserver.NewGRPCServer(ctx, cache, tracker)}
+}
+
+func (s *kxdsServer) load(services []model.Service) {
+	for _, svc := range services {
+		s.reg.Set(svc)
+	}
+	s.reg.Synced()
+}
+
+func (s *kxdsServer) set(svc model.Service) { s.reg.Set(svc) }
+func (s *kxdsServer) grpc() *grpc.Server    { return s.srv }
