@@ -36,7 +36,9 @@ type Watcher struct {
 	updates chan *corev1.ConfigMap
 }
 
-func (w *Watcher) source() string { return fmt.Sprintf("configmap %s/%s key %s", w.Namespace, w.Name, Key) }
+func (w *Watcher) source() string {
+	return fmt.Sprintf("configmap %s/%s key %s", w.Namespace, w.Name, Key)
+}
 
 // parse validates the ConfigMap's content; errors name the ConfigMap and key.
 func (w *Watcher) parse(cm *corev1.ConfigMap) (*config.File, string, error) {
