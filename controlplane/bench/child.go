@@ -28,6 +28,7 @@ import (
 //	set I GEN            one change (Sink.Set)              → "a N" (N applied so far)
 //	stats [gc]           resource use                       → "stats CPU_US RSS_KB HEAP_B NACKS GOROUTINES"
 //	sync                 barrier                            → "ok"
+//	profile WHAT         cpu-start, cpu-stop or heap (see profile.go) → "ok"
 //
 // It exits when stdin closes (the parent is gone) or after -max-lifetime.
 const childEnv = "KXDS_BENCH_CHILD"
@@ -41,6 +42,7 @@ func ChildMain() int {
 	impl := fs.String("impl", "kxds", "kxds or baseline")
 	k := fs.Int("endpoints", 10, "endpoints per service")
 	lifetime := fs.Duration("max-lifetime", time.Hour, "exit after this long whatever happens")
+	profileDir := fs.String("profile-dir", "", "where to write pprof files (none if empty)")
 	if err := fs.Parse(strings.Fields(os.Getenv(childEnv))); err != nil {
 		return 2
 	}
@@ -52,6 +54,8 @@ func ChildMain() int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
+	prof := &profiler{dir: *profileDir, impl: *impl}
+	defer prof.command("cpu-stop")
 	nacks := &nackCounter{}
 	var s serverUnderTest
 	switch *impl {
@@ -112,6 +116,12 @@ func ChildMain() int {
 			runtime.ReadMemStats(&ms)
 			reply("stats %d %d %d %d %d", cpuMicros(), rssKB(), ms.HeapAlloc, nacks.n.Load(), runtime.NumGoroutine())
 		case "sync":
+			reply("ok")
+		case "profile":
+			if err := prof.command(f[1]); err != nil {
+				reply("error %v", err)
+				continue
+			}
 			reply("ok")
 		default:
 			fmt.Fprintf(os.Stderr, "unknown command %q\n", in.Text())

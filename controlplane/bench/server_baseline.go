@@ -28,6 +28,11 @@ type baselineServer struct {
 	cache cache.SnapshotCache
 	srv   *grpc.Server
 
+	// seen is checked on every request, so it has its own lock: requests
+	// must not queue behind a rebuild just to learn their node is known.
+	seenMu sync.Mutex
+	seen   map[string]struct{}
+
 	mu       sync.Mutex
 	services map[model.ServiceKey]model.Service
 	nodes    map[string]struct{}
@@ -42,6 +47,7 @@ func newBaselineServer(ctx context.Context, log *slog.Logger, nacks *nackCounter
 		cache:    cache.NewSnapshotCache(false, cache.IDHash{}, nil),
 		services: map[model.ServiceKey]model.Service{},
 		nodes:    map[string]struct{}{},
+		seen:     map[string]struct{}{},
 	}
 	nacks.Metrics = metrics.New(log)
 	callbacks := &nodeRegistering{ClientTracker: xdsserver.NewClientTracker(nacks, log), onNode: b.addNode}
@@ -99,6 +105,13 @@ func (b *baselineServer) setSnapshot(node string) {
 // addNode gives a node its snapshot when it first shows up: SnapshotCache
 // answers nobody it has no snapshot for.
 func (b *baselineServer) addNode(id string) {
+	b.seenMu.Lock()
+	_, seen := b.seen[id]
+	b.seen[id] = struct{}{}
+	b.seenMu.Unlock()
+	if seen {
+		return
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if _, ok := b.nodes[id]; ok {

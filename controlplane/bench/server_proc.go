@@ -38,13 +38,17 @@ type serverStats struct {
 
 const replyTimeout = 10 * time.Minute
 
-func startServer(impl string, endpoints int, lifetime time.Duration) (*serverProc, error) {
+func startServer(impl string, endpoints int, lifetime time.Duration, profileDir string) (*serverProc, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(exe, "-server-only")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=-impl %s -endpoints %d -max-lifetime %s", childEnv, impl, endpoints, lifetime))
+	args := fmt.Sprintf("-impl %s -endpoints %d -max-lifetime %s", impl, endpoints, lifetime)
+	if profileDir != "" {
+		args += " -profile-dir " + profileDir
+	}
+	cmd.Env = append(os.Environ(), childEnv+"="+args)
 	cmd.Stderr = os.Stderr
 	// If the parent dies, so does the child (stdin EOF and -max-lifetime are
 	// the other two ways out).
@@ -141,6 +145,15 @@ func (p *serverProc) sync() error {
 	r, err := p.call("sync")
 	if err == nil && r != "ok" {
 		err = fmt.Errorf("sync: %q", r)
+	}
+	return err
+}
+
+// profile runs a profile command (see profile.go) if profiling is on.
+func (p *serverProc) profile(what string) error {
+	r, err := p.call("profile " + what)
+	if err == nil && r != "ok" {
+		err = fmt.Errorf("profile %s: %q", what, r)
 	}
 	return err
 }

@@ -1,7 +1,9 @@
 // Package registry keeps the current model of every service and publishes each
 // change to the xDS cache: it is the source.Sink at the end of the discovery
-// path. Work per event is one service's translation; the cache then pushes only
-// the resources whose bytes changed.
+// path. Work per event is at most one service's translation, and only its
+// endpoints when nothing else changed; the cache then pushes only the
+// resources whose bytes changed. Changes that arrive while a publication is in
+// progress are published together right after it (see publish.go).
 package registry
 
 import (
@@ -11,7 +13,6 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/kxds/kxds/controlplane/internal/model"
@@ -31,10 +32,16 @@ type Registry struct {
 	aliases  map[model.ServiceKey][]string
 	// claims lists, per alias, every service that has it; the first in key order
 	// serves it, so the choice does not depend on event order.
-	claims  map[string][]model.ServiceKey
-	synced  chan struct{}
-	onSync  sync.Once
-	metrics Metrics
+	claims map[string][]model.ServiceKey
+	// pending is the part of the model not yet in the cache; see publish.go.
+	pending    pending
+	publishing bool
+	// seq counts model changes; published is the last one in the cache.
+	seq, published uint64
+	idle           *sync.Cond
+	synced         chan struct{}
+	onSync         sync.Once
+	metrics        Metrics
 	// Kept up to date per event so no event costs time in the number of services.
 	endpoints, conflicts int
 }
@@ -51,19 +58,24 @@ type Metrics interface {
 
 // New returns an empty registry that publishes to cache.
 func New(cache *xdscache.Cache, opts translate.Options, metrics Metrics, log *slog.Logger) *Registry {
-	return &Registry{
+	r := &Registry{
 		cache:    cache,
 		opts:     opts,
 		log:      log,
 		services: map[model.ServiceKey]model.Service{},
 		aliases:  map[model.ServiceKey][]string{},
 		claims:   map[string][]model.ServiceKey{},
+		pending:  newPending(),
 		synced:   make(chan struct{}),
 		metrics:  metrics,
 	}
+	r.idle = sync.NewCond(&r.mu)
+	return r
 }
 
-// Set publishes a service, or does nothing if it is unchanged.
+// Set publishes a service, or does nothing if it is unchanged. When no
+// publication is in progress the change is in the cache when Set returns;
+// otherwise the publication in progress takes it next.
 func (r *Registry) Set(svc model.Service) {
 	if err := svc.Validate(); err != nil {
 		r.log.Error("rejected service from discovery", "service", svc.Key, "err", err)
@@ -72,24 +84,22 @@ func (r *Registry) Set(svc model.Service) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if old, ok := r.services[svc.Key]; ok && old.Equal(svc) {
+	old, had := r.services[svc.Key]
+	if had && old.Equal(svc) {
 		return
 	}
 	svc = svc.Clone()
-	r.endpoints += len(svc.Endpoints) - len(r.services[svc.Key].Endpoints)
+	r.endpoints += len(svc.Endpoints) - len(old.Endpoints)
 	r.services[svc.Key] = svc
-	res := translate.Service(svc, r.opts)
-	listeners := r.reclaim(svc.Key, res.Aliases)
-	err := r.cache.Apply(
-		xdscache.Change{TypeURL: resource.EndpointType, Set: map[string]proto.Message{res.Endpoints.ClusterName: res.Endpoints}},
-		xdscache.Change{TypeURL: resource.ClusterType, Set: map[string]proto.Message{res.Cluster.Name: res.Cluster}},
-		xdscache.Change{TypeURL: resource.RouteType, Set: map[string]proto.Message{res.Route.Name: res.Route}},
-		listeners,
-	)
-	if err != nil {
-		r.log.Error("cannot publish service", "service", svc.Key, "err", err)
+	// Route, cluster and listeners do not depend on the endpoints (see
+	// translate.Service), so an endpoint change leaves them alone.
+	full := !had || !sameButEndpoints(old, svc)
+	if full {
+		r.reclaim(svc.Key, translate.Aliases(svc, r.opts))
 	}
+	r.pending.service(svc.Key, full)
 	r.count()
+	r.publish()
 }
 
 // Delete withdraws a service: listeners first, so no client is left pointing
@@ -103,24 +113,23 @@ func (r *Registry) Delete(key model.ServiceKey) {
 	}
 	r.endpoints -= len(old.Endpoints)
 	delete(r.services, key)
-	listeners := r.reclaim(key, nil)
-	name := translate.ClusterName(key)
-	err := r.cache.Apply(
-		listeners,
-		xdscache.Change{TypeURL: resource.RouteType, Delete: []string{translate.RouteName(key)}},
-		xdscache.Change{TypeURL: resource.ClusterType, Delete: []string{name}},
-		xdscache.Change{TypeURL: resource.EndpointType, Delete: []string{name}},
-	)
-	if err != nil {
-		r.log.Error("cannot withdraw service", "service", key, "err", err)
-	}
+	r.reclaim(key, nil)
+	r.pending.service(key, true)
 	r.count()
+	r.publish()
 }
 
 // Synced marks the initial discovery complete: unknown names may now be
 // answered "does not exist".
 func (r *Registry) Synced() {
 	r.onSync.Do(func() {
+		// Everything reported before Synced must be in the cache first, or
+		// a client could be told that a service it dialed does not exist.
+		r.mu.Lock()
+		for want := r.seq; r.published < want; {
+			r.idle.Wait()
+		}
+		r.mu.Unlock()
 		r.cache.EnablePlaceholders(func(name string) proto.Message { return translate.PlaceholderListener(name) })
 		close(r.synced)
 	})
@@ -141,9 +150,9 @@ func (r *Registry) Services() []model.Service {
 	return out
 }
 
-// reclaim records the aliases key now has (none when deleted) and returns the
-// listener changes for every alias whose serving service may have changed.
-func (r *Registry) reclaim(key model.ServiceKey, aliases []string) xdscache.Change {
+// reclaim records the aliases key now has (none when deleted) and marks for
+// publication every alias whose serving service may have changed.
+func (r *Registry) reclaim(key model.ServiceKey, aliases []string) {
 	affected := map[string]struct{}{}
 	for _, a := range r.aliases[key] {
 		if len(r.claims[a]) > 1 {
@@ -168,22 +177,17 @@ func (r *Registry) reclaim(key model.ServiceKey, aliases []string) xdscache.Chan
 	} else {
 		r.aliases[key] = aliases
 	}
-	ch := xdscache.Change{TypeURL: resource.ListenerType, Set: map[string]proto.Message{}}
 	for a := range affected {
 		owners := r.claims[a]
 		switch {
 		case len(owners) == 0:
 			delete(r.claims, a)
-			ch.Delete = append(ch.Delete, a)
-		default:
-			if len(owners) > 1 {
-				r.conflicts++
-				r.log.Warn("target name claimed by several services; serving the first", "name", a, "services", owners)
-			}
-			ch.Set[a] = translate.Listener(a, translate.RouteName(owners[0]))
+		case len(owners) > 1:
+			r.conflicts++
+			r.log.Warn("target name claimed by several services; serving the first", "name", a, "services", owners)
 		}
+		r.pending.alias(a)
 	}
-	return ch
 }
 
 // count updates gauges; it holds r.mu.

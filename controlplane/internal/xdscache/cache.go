@@ -15,8 +15,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
@@ -33,7 +35,14 @@ var fullStateTypes = map[string]bool{resource.ListenerType: true, resource.Clust
 type Cache struct {
 	mu      sync.Mutex
 	version uint64
-	tables  map[string]*table
+	// versionInfo is version as a string, made once per version rather than
+	// once per response.
+	versionInfo string
+	tables      map[string]*table
+	// notifyMark numbers notify calls (see watch.mark); firing is notify's
+	// reused scratch list.
+	notifyMark uint64
+	firing     []*watch
 	// placeholders answers listener names nobody serves; nil until Synced.
 	placeholders *placeholders
 	observer     Observer
@@ -61,7 +70,7 @@ func New(observer Observer) *Cache {
 	if observer == nil {
 		observer = nopObserver{}
 	}
-	c := &Cache{tables: map[string]*table{}, observer: observer}
+	c := &Cache{tables: map[string]*table{}, observer: observer, versionInfo: "0"}
 	for _, t := range []string{resource.ListenerType, resource.RouteType, resource.ClusterType, resource.EndpointType} {
 		c.tables[t] = newTable(t, fullStateTypes[t])
 	}
@@ -85,7 +94,6 @@ type Change struct {
 func (c *Cache) Apply(changes ...Change) error {
 	type marshalled struct {
 		name string
-		msg  proto.Message
 		any  *anypb.Any
 	}
 	// Marshal outside the lock: it is the expensive part.
@@ -96,7 +104,7 @@ func (c *Cache) Apply(changes ...Change) error {
 			if err != nil {
 				return fmt.Errorf("marshal %s %q: %w", ch.TypeURL, name, err)
 			}
-			prepared[i] = append(prepared[i], marshalled{name, msg, &anypb.Any{TypeUrl: ch.TypeURL, Value: b}})
+			prepared[i] = append(prepared[i], marshalled{name, &anypb.Any{TypeUrl: ch.TypeURL, Value: b}})
 		}
 		sort.Slice(prepared[i], func(a, b int) bool { return prepared[i][a].name < prepared[i][b].name })
 	}
@@ -117,7 +125,7 @@ func (c *Cache) Apply(changes ...Change) error {
 			if old, ok := t.entries[m.name]; ok && bytes.Equal(old.any.Value, m.any.Value) {
 				continue
 			}
-			t.entries[m.name] = &entry{version: next, any: m.any, msg: m.msg}
+			t.entries[m.name] = &entry{version: next, any: m.any}
 			touched = append(touched, m.name)
 		}
 		for _, name := range ch.Delete {
@@ -131,6 +139,7 @@ func (c *Cache) Apply(changes ...Change) error {
 		}
 		if !bumped {
 			c.version++
+			c.versionInfo = next
 			bumped = true
 		}
 		c.notify(t, touched)
@@ -153,7 +162,7 @@ func (c *Cache) EnablePlaceholders(build func(name string) proto.Message) {
 	c.placeholders = &placeholders{build: build}
 	t := c.tables[resource.ListenerType]
 	var waiting []string
-	for name := range t.watches {
+	for name := range t.byName {
 		if _, ok := t.entries[name]; !ok {
 			waiting = append(waiting, name)
 		}
@@ -165,7 +174,7 @@ func (c *Cache) EnablePlaceholders(build func(name string) proto.Message) {
 func (c *Cache) Version() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return strconv.FormatUint(c.version, 10)
+	return c.versionInfo
 }
 
 // Resource is one cached resource, for the admin pages.
@@ -175,17 +184,30 @@ type Resource struct {
 	Message proto.Message
 }
 
-// Resources lists the resources of one type, sorted by name.
+// Resources lists the resources of one type, sorted by name. The messages
+// are decoded from the cached bytes: only the bytes are kept, which more than
+// halves the memory a service costs, and the admin pages are rarely read.
 func (c *Cache) Resources(typeURL string) []Resource {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	t := c.tables[typeURL]
 	if t == nil {
+		c.mu.Unlock()
 		return nil
 	}
 	out := make([]Resource, 0, len(t.entries))
+	anys := make([]*anypb.Any, 0, len(t.entries))
 	for name, e := range t.entries {
-		out = append(out, Resource{Name: name, Version: e.version, Message: e.msg})
+		out = append(out, Resource{Name: name, Version: e.version})
+		anys = append(anys, e.any)
+	}
+	c.mu.Unlock()
+	for i, a := range anys {
+		// Entries are never modified once cached, so this needs no lock.
+		msg, err := a.UnmarshalNew()
+		if err != nil {
+			msg = a // still shows what is served
+		}
+		out[i].Message = msg
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
@@ -218,9 +240,11 @@ func (c *Cache) CreateWatch(req *cache.Request, sub cache.Subscription, out chan
 	// count as one: it carries the last accepted version (empty if none), and
 	// answering it would re-send the rejected resources in a loop.
 	replyEmpty := req.GetVersionInfo() == "" && req.GetErrorDetail() == nil
-	if resp := c.respond(t, w, replyEmpty); resp != nil {
-		w.out <- resp
-		return func() {}, nil
+	if replyEmpty || !c.upToDate(t, w, w.sub.ReturnedResources()) {
+		if resp := c.respond(t, w, replyEmpty); resp != nil {
+			w.out <- resp
+			return func() {}, nil
+		}
 	}
 	t.add(w)
 	return func() {
@@ -232,7 +256,10 @@ func (c *Cache) CreateWatch(req *cache.Request, sub cache.Subscription, out chan
 
 // notify answers every parked watch subscribed to one of names. It holds c.mu.
 func (c *Cache) notify(t *table, names []string) {
-	for _, w := range t.watchesFor(names) {
+	c.notifyMark++
+	c.firing = t.watchesFor(names, c.notifyMark, c.firing[:0])
+	for i, w := range c.firing {
+		c.firing[i] = nil // keep no stream alive from the scratch list
 		if resp := c.respond(t, w, false); resp != nil {
 			t.remove(w)
 			// Never blocks: the server's channel has room for one response per
@@ -242,63 +269,123 @@ func (c *Cache) notify(t *table, names []string) {
 	}
 }
 
+// upToDate reports, without allocating, that respond would answer nil: the
+// common case for a new watch, since every ACK creates one and most find
+// nothing new. It mirrors respond's decisions (see visit) and may say false
+// when respond finds nothing. notify skips it: a watch it wakes has a changed
+// name, so it nearly always gets a response.
+func (c *Cache) upToDate(t *table, w *watch, known map[string]string) bool {
+	if w.sub.IsWildcard() {
+		for name, e := range t.entries {
+			if known[name] != e.version {
+				return false
+			}
+		}
+		if t.fullState {
+			for name := range known {
+				if _, ok := t.entries[name]; !ok {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	for name := range w.sub.SubscribedResources() {
+		prev, had := known[name]
+		if e, ok := t.entries[name]; ok {
+			if !had || prev != e.version {
+				return false
+			}
+			continue
+		}
+		if t.typeURL == resource.ListenerType && c.placeholders != nil {
+			if prev != absentVersion { // see placeholders.next
+				return false
+			}
+			continue
+		}
+		if had && t.fullState {
+			return false
+		}
+	}
+	return true
+}
+
 // respond builds the response a watch needs now, or nil if it is up to date.
 func (c *Cache) respond(t *table, w *watch, replyEmpty bool) cache.Response {
 	known := w.sub.ReturnedResources()
-	var names []string
+	b := builder{returned: make(map[string]string, len(w.sub.SubscribedResources()))}
 	if w.sub.IsWildcard() {
-		names = t.names(known)
+		for _, name := range t.names(known) {
+			c.visit(t, w, &b, name, known)
+		}
 	} else {
-		names = make([]string, 0, len(w.sub.SubscribedResources()))
 		for name := range w.sub.SubscribedResources() {
-			names = append(names, name)
-		}
-		sort.Strings(names)
-	}
-	returned := make(map[string]string, len(names))
-	var resources []*anypb.Any
-	changed := false
-	for _, name := range names {
-		prev, had := known[name]
-		if e, ok := t.entries[name]; ok {
-			returned[name] = e.version
-			if !had || prev != e.version {
-				changed = true
-				resources = append(resources, e.any)
-			} else if t.fullState {
-				resources = append(resources, e.any)
-			}
-			continue
-		}
-		if t.typeURL == resource.ListenerType && c.placeholders != nil && !w.sub.IsWildcard() {
-			any, version, send := c.placeholders.next(name, prev)
-			if any != nil {
-				c.observer.UnknownTarget(name)
-			}
-			returned[name] = version
-			changed = changed || send
-			if any != nil {
-				resources = append(resources, any)
-			}
-			continue
-		}
-		// Gone: a full-state type signals deletion by leaving it out.
-		if had && t.fullState {
-			changed = true
+			c.visit(t, w, &b, name, known)
 		}
 	}
-	if !t.fullState && len(resources) == 0 {
-		changed = false
+	if !t.fullState && len(b.items) == 0 {
+		b.changed = false
 	}
-	if !changed && !replyEmpty {
+	if !b.changed && !replyEmpty {
 		return nil
+	}
+	// Sorted for stable responses; usually one resource (EDS, RDS), so
+	// sorting what is sent beats sorting every subscribed name.
+	if len(b.items) > 1 {
+		slices.SortFunc(b.items, func(x, y named) int { return strings.Compare(x.name, y.name) })
+	}
+	resources := make([]*anypb.Any, len(b.items))
+	for i, it := range b.items {
+		resources[i] = it.any
 	}
 	c.observer.Pushed(t.typeURL, len(resources))
 	return &response{
 		req:       w.req,
-		version:   strconv.FormatUint(c.version, 10),
+		version:   c.versionInfo,
 		resources: resources,
-		returned:  returned,
+		returned:  b.returned,
+	}
+}
+
+// builder accumulates one response.
+type builder struct {
+	returned map[string]string
+	items    []named
+	changed  bool
+}
+
+type named struct {
+	name string
+	any  *anypb.Any
+}
+
+// visit decides what one subscribed name contributes to a response.
+func (c *Cache) visit(t *table, w *watch, b *builder, name string, known map[string]string) {
+	prev, had := known[name]
+	if e, ok := t.entries[name]; ok {
+		b.returned[name] = e.version
+		if !had || prev != e.version {
+			b.changed = true
+			b.items = append(b.items, named{name, e.any})
+		} else if t.fullState {
+			b.items = append(b.items, named{name, e.any})
+		}
+		return
+	}
+	if t.typeURL == resource.ListenerType && c.placeholders != nil && !w.sub.IsWildcard() {
+		any, version, send := c.placeholders.next(name, prev)
+		if any != nil {
+			c.observer.UnknownTarget(name)
+			b.items = append(b.items, named{name, any})
+		}
+		b.returned[name] = version
+		b.changed = b.changed || send
+		return
+	}
+	// Gone: a full-state type signals deletion by leaving it out.
+	if had && t.fullState {
+		b.changed = true
 	}
 }
 

@@ -4,16 +4,14 @@ import (
 	"sort"
 
 	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 )
 
 // entry is one resource at one version, marshalled once and shared by every
-// response that carries it.
+// response that carries it. Only the bytes are kept (see Cache.Resources).
 type entry struct {
 	version string
 	any     *anypb.Any
-	msg     proto.Message
 }
 
 // watch is a stream's pending request for one resource type.
@@ -21,6 +19,27 @@ type watch struct {
 	req *cache.Request
 	sub cache.Subscription
 	out chan cache.Response
+	// While parked: one slot per subscribed name, in that name's index.
+	slots  []slot
+	parked bool
+	// mark is the last notify that collected this watch, so a watch
+	// subscribed to several changed names is answered once, without a set.
+	mark uint64
+}
+
+// slot is a watch's place in one name's index. Indexes are slices, not sets:
+// every request re-parks its stream's watch (an ACK cancels the old watch and
+// creates a new one), so adding and removing must be cheap; with the
+// position kept here, removal is a swap with the last element, no hashing.
+type slot struct {
+	w     *watch
+	pos   int
+	index *nameIndex
+}
+
+type nameIndex struct {
+	name  string
+	slots []*slot
 }
 
 // table holds the resources of one type and the watches parked on them.
@@ -30,9 +49,8 @@ type table struct {
 	entries   map[string]*entry
 	// byName indexes watches by subscribed name, so a change costs time in
 	// proportion to its subscribers, not to all streams.
-	byName     map[string]map[*watch]struct{}
+	byName     map[string]*nameIndex
 	wildcard   map[*watch]struct{}
-	watches    map[string]struct{} // names with at least one watch
 	watchCount int
 }
 
@@ -41,64 +59,72 @@ func newTable(typeURL string, fullState bool) *table {
 		typeURL:   typeURL,
 		fullState: fullState,
 		entries:   map[string]*entry{},
-		byName:    map[string]map[*watch]struct{}{},
+		byName:    map[string]*nameIndex{},
 		wildcard:  map[*watch]struct{}{},
-		watches:   map[string]struct{}{},
 	}
 }
 
 func (t *table) add(w *watch) {
 	t.watchCount++
+	w.parked = true
 	if w.sub.IsWildcard() {
 		t.wildcard[w] = struct{}{}
 		return
 	}
-	for name := range w.sub.SubscribedResources() {
-		set := t.byName[name]
-		if set == nil {
-			set = map[*watch]struct{}{}
-			t.byName[name] = set
-			t.watches[name] = struct{}{}
+	names := w.sub.SubscribedResources()
+	// Sized up front: the index points into this array.
+	w.slots = make([]slot, 0, len(names))
+	for name := range names {
+		idx := t.byName[name]
+		if idx == nil {
+			idx = &nameIndex{name: name}
+			t.byName[name] = idx
 		}
-		set[w] = struct{}{}
+		w.slots = append(w.slots, slot{w: w, pos: len(idx.slots), index: idx})
+		idx.slots = append(idx.slots, &w.slots[len(w.slots)-1])
 	}
 }
 
 // remove is idempotent: a watch may be cancelled after it fired.
 func (t *table) remove(w *watch) {
-	if w.sub.IsWildcard() {
-		if _, ok := t.wildcard[w]; ok {
-			delete(t.wildcard, w)
-			t.watchCount--
-		}
+	if !w.parked {
 		return
 	}
-	removed := false
-	for name := range w.sub.SubscribedResources() {
-		set := t.byName[name]
-		if _, ok := set[w]; ok {
-			removed = true
-			delete(set, w)
-			if len(set) == 0 {
-				delete(t.byName, name)
-				delete(t.watches, name)
-			}
+	w.parked = false
+	t.watchCount--
+	if w.sub.IsWildcard() {
+		delete(t.wildcard, w)
+		return
+	}
+	for i := range w.slots {
+		s := &w.slots[i]
+		idx := s.index
+		last := len(idx.slots) - 1
+		moved := idx.slots[last]
+		idx.slots[s.pos] = moved
+		moved.pos = s.pos
+		idx.slots[last] = nil
+		idx.slots = idx.slots[:last]
+		if last == 0 {
+			delete(t.byName, idx.name)
 		}
 	}
-	if removed {
-		t.watchCount--
-	}
+	w.slots = nil
 }
 
-// watchesFor returns each watch subscribed to any of names once.
-func (t *table) watchesFor(names []string) []*watch {
-	seen := map[*watch]struct{}{}
-	var out []*watch
+// watchesFor appends each watch subscribed to any of names, once, to out.
+// The caller answers them afterwards: answering removes watches from the
+// indexes being walked here.
+func (t *table) watchesFor(names []string, mark uint64, out []*watch) []*watch {
 	for _, name := range names {
-		for w := range t.byName[name] {
-			if _, dup := seen[w]; !dup {
-				seen[w] = struct{}{}
-				out = append(out, w)
+		idx := t.byName[name]
+		if idx == nil {
+			continue
+		}
+		for _, s := range idx.slots {
+			if s.w.mark != mark {
+				s.w.mark = mark
+				out = append(out, s.w)
 			}
 		}
 	}

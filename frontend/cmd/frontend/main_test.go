@@ -22,7 +22,8 @@ import (
 
 var (
 	buildOnce sync.Once
-	binary    string
+	binary    string // built by the test, removed by TestMain
+	prebuilt  string // given by the build system
 	buildErr  error
 )
 
@@ -34,6 +35,11 @@ func frontendBinary(t *testing.T) string {
 		t.Skip("builds and runs the binary")
 	}
 	buildOnce.Do(func() {
+		// Under Bazel the binary is a data dependency (see BUILD.bazel).
+		if p := os.Getenv("KXDS_TEST_BINARY"); p != "" {
+			prebuilt = filepath.Join(os.Getenv("TEST_SRCDIR"), os.Getenv("TEST_WORKSPACE"), p)
+			return
+		}
 		dir, err := os.MkdirTemp("", "frontend-cmd-test")
 		if err != nil {
 			buildErr = err
@@ -47,6 +53,9 @@ func frontendBinary(t *testing.T) string {
 	})
 	if buildErr != nil {
 		t.Fatalf("go build: %v", buildErr)
+	}
+	if prebuilt != "" {
+		return prebuilt
 	}
 	return binary
 }

@@ -1,0 +1,147 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// Run measures each implementation in cfg.Impls in turn, in this process and
+// with the same clients, model and sequence of changes.
+func Run(cfg Config) ([]Result, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	var sanity *sanityBackends
+	if cfg.SanityChannels > 0 {
+		var err error
+		if sanity, err = startSanityBackends(2); err != nil {
+			return nil, err
+		}
+		defer sanity.stop()
+	}
+	var out []Result
+	for _, impl := range cfg.Impls {
+		r, err := runOne(cfg, impl, sanity)
+		if err != nil {
+			return out, fmt.Errorf("%s: %w", impl, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// run is one implementation's pass through the phases.
+type run struct {
+	cfg    Config
+	res    *Result
+	srv    *serverProc
+	tr     *tracker
+	latest []int // generation of each service in the model
+	sent   int64 // changes sent to the server
+	rng    *rand.Rand
+}
+
+func runOne(cfg Config, impl string, sanity *sanityBackends) (Result, error) {
+	res := Result{Impl: impl}
+	// The child outlives no plausible run by much.
+	lifetime := 6*cfg.PhaseBudget + cfg.ChurnDuration + 10*time.Minute
+	srv, err := startServer(impl, cfg.Endpoints, lifetime, cfg.ProfileDir)
+	if err != nil {
+		return res, err
+	}
+	defer srv.close()
+	r := &run{
+		cfg: cfg, res: &res, srv: srv,
+		tr:     newTracker(targetsOf(cfg.Clients, cfg.PerClient, cfg.span()), cfg.Services),
+		latest: make([]int, cfg.Services),
+		// The same seed for every implementation: the same changes.
+		rng: rand.New(rand.NewPCG(cfg.Seed, 1)),
+	}
+	cfg.logf("%s: server pid %d on %s; loading %d services × %d endpoints", impl, srv.cmd.Process.Pid, srv.addr, cfg.Services, cfg.Endpoints)
+
+	empty, err := srv.stats(true)
+	if err != nil {
+		return res, err
+	}
+	var addrs []string
+	if sanity != nil {
+		addrs = sanity.addrs
+	}
+	if err := srv.load(cfg.Services, addrs); err != nil {
+		return res, err
+	}
+	loaded, err := srv.stats(true)
+	if err != nil {
+		return res, err
+	}
+	res.RSSPerServiceKB = float64(loaded.rssKB-empty.rssKB) / float64(cfg.Services)
+	res.HeapPerServiceKB = float64(loaded.heap-empty.heap) / 1024 / float64(cfg.Services)
+
+	f, err := r.coldStart(loaded)
+	if f != nil {
+		defer f.stop()
+	}
+	if err != nil {
+		return res, err
+	}
+	held, err := srv.stats(true)
+	if err != nil {
+		return res, err
+	}
+	res.RSSPerClientKB = float64(held.rssKB-loaded.rssKB) / float64(cfg.Clients)
+	res.HeapPerClientKB = float64(held.heap-loaded.heap) / 1024 / float64(cfg.Clients)
+	res.GoroutinesPerClient = float64(held.goroutines-loaded.goroutines) / float64(cfg.Clients)
+
+	if cfg.ProfileDir != "" {
+		if err := srv.profile("heap"); err != nil {
+			return res, err
+		}
+		if err := srv.profile("cpu-start"); err != nil {
+			return res, err
+		}
+	}
+	res.Sanity = "skipped"
+	if cfg.SanityChannels > 0 {
+		res.Sanity = "ok"
+		if err := sanityCheck(srv.addr, cfg.SanityChannels); err != nil {
+			res.Sanity = err.Error()
+			res.Errors = append(res.Errors, "sanity: "+err.Error())
+		}
+	}
+	if err := r.propagation(); err != nil {
+		res.Errors = append(res.Errors, "propagation: "+err.Error())
+	}
+	if cfg.ChurnDuration > 0 && cfg.ChurnRate > 0 {
+		if err := r.churn(); err != nil {
+			res.Errors = append(res.Errors, "churn: "+err.Error())
+		}
+	}
+	if cfg.ProfileDir != "" {
+		if err := srv.profile("cpu-stop"); err != nil {
+			return res, err
+		}
+	}
+	final, err := srv.stats(false)
+	if err != nil {
+		return res, err
+	}
+	res.NACKs = final.nacks
+	return res, nil
+}
+
+// pick chooses a service that clients dial.
+func (r *run) pick() int { return r.rng.IntN(r.cfg.span()) }
+
+// change bumps service s, registers it with the tracker and sends it.
+func (r *run) change(s int) error {
+	r.latest[s]++
+	r.tr.expect(s, r.latest[s], time.Now())
+	r.sent++
+	return r.srv.set(s, r.latest[s])
+}
+
+func (r *run) budget() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), r.cfg.PhaseBudget)
+}
