@@ -48,6 +48,7 @@ require (
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/json-iterator/go v1.1.12 // indirect
 	github.com/kxds/kxds/frontend v0.1.0
+	github.com/kxds/kxds/tools/kubetest v0.1.0
 	github.com/miekg/dns v1.1.73
 	github.com/modern-go/concurrent v0.0.0-20180306012644-bacd9c7ef1dd // indirect
 	github.com/modern-go/reflect2 v1.0.3-0.20250322232337-35a7c28c31ee // indirect
@@ -89,3 +90,5 @@ replace github.com/kxds/kxds/echo => ../echo
 replace github.com/kxds/kxds/protos => ../protos
 
 replace github.com/kxds/kxds/frontend => ../frontend
+
+replace github.com/kxds/kxds/tools/kubetest => ../tools/kubetest

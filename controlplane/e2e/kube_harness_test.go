@@ -23,9 +23,9 @@ import (
 
 	"google.golang.org/grpc"
 
-	"github.com/kxds/kxds/controlplane/internal/testing/kubetest"
 	"github.com/kxds/kxds/echo/server"
 	"github.com/kxds/kxds/frontend/app"
+	"github.com/kxds/kxds/tools/kubetest"
 )
 
 const testNode = "node-1"

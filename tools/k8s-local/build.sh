@@ -12,7 +12,7 @@
 # (0 s); a cold build takes about 11-13 min on 2 cores and ~2.6 GB RAM.
 #
 # The `current` symlink is how the Go test harness
-# (controlplane/internal/testing/kubetest) finds the binaries without repeating
+# (tools/kubetest, module github.com/kxds/kxds/tools/kubetest) finds the binaries without repeating
 # the key computation; KXDS_K8S_BIN=<dir> overrides it there.
 #
 # Logs go to stderr; the last stdout line is the bin dir.

@@ -17,7 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/kxds/kxds/controlplane/internal/model"
-	"github.com/kxds/kxds/controlplane/internal/testing/kubetest"
+	"github.com/kxds/kxds/tools/kubetest"
 )
 
 // TestDeploymentScaling is the whole Kubernetes path: a Deployment and a

@@ -12,7 +12,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kxds/kxds/controlplane/internal/model"
-	"github.com/kxds/kxds/controlplane/internal/testing/kubetest"
+	"github.com/kxds/kxds/tools/kubetest"
 )
 
 // TestWithAPIServer runs the source against a real kube-apiserver. Each
