@@ -24,7 +24,8 @@ type Config struct {
 	// PhaseBudget caps each phase, so a design that cannot keep up (the
 	// baseline at scale) ends the run instead of stalling it.
 	PhaseBudget    time.Duration
-	SanityChannels int // real grpc-go xDS channels
+	SanityChannels int  // real grpc-go xDS channels
+	NoWarmUp       bool // skip warmUp (tests)
 	Impls          []string
 	Seed           uint64
 	ProfileDir     string // pprof files of the server (profile.go); none if empty

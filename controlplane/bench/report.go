@@ -88,10 +88,12 @@ func WriteTable(w io.Writer, title string, results []Result) {
 	fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
 	for _, r := range results {
 		for _, e := range r.Errors {
-			fmt.Fprintf(w, "\n%s: %s", r.Impl, e)
+			fmt.Fprintf(w, "\nERROR %s: %s\n", r.Impl, e)
+		}
+		for _, n := range r.Notes {
+			fmt.Fprintf(w, "\nnote %s: %s\n", r.Impl, n)
 		}
 	}
-	fmt.Fprintln(w)
 }
 
 func ratio(rw row, kx, base Result) string {

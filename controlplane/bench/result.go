@@ -27,7 +27,10 @@ type Result struct {
 	GoroutinesPerClient               float64
 	NACKs                             int64
 	Sanity                            string // "ok", or why the grpc-go channels failed
-	Errors                            []string
+	// Errors are failures: lost updates, NACKs, clients that did not
+	// converge. Notes are limits reached, e.g. a phase budget that let a
+	// slow design time fewer changes.
+	Errors, Notes []string
 }
 
 // Latencies are propagation times, sorted.

@@ -43,9 +43,11 @@ func WriteScaleTable(w io.Writer, title string, points []ScalePoint) {
 	for _, p := range points {
 		for _, r := range p.Results {
 			for _, e := range r.Errors {
-				fmt.Fprintf(w, "\n%d services, %s: %s", p.Services, r.Impl, e)
+				fmt.Fprintf(w, "\nERROR %d services, %s: %s\n", p.Services, r.Impl, e)
+			}
+			for _, n := range r.Notes {
+				fmt.Fprintf(w, "\nnote %d services, %s: %s\n", p.Services, r.Impl, n)
 			}
 		}
 	}
-	fmt.Fprintln(w)
 }

@@ -22,7 +22,7 @@ func TestSmoke(t *testing.T) {
 		Clients: 20, Services: 20, Endpoints: 3, PerClient: 5, StreamsPerConn: 7,
 		Changes: 20, ChurnRate: 50, ChurnDuration: time.Second,
 		PhaseBudget: time.Minute, SanityChannels: 1,
-		Impls: []string{"kxds", "baseline"}, Seed: 1,
+		Impls: []string{"kxds", "baseline"}, Seed: 1, NoWarmUp: true,
 	}
 	if testing.Verbose() {
 		cfg.Progress = os.Stderr

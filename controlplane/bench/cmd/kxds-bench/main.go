@@ -34,6 +34,7 @@ func main() {
 	flag.DurationVar(&cfg.ChurnDuration, "churn-duration", 60*time.Second, "churn duration (0 skips churn)")
 	flag.DurationVar(&cfg.PhaseBudget, "phase-budget", 90*time.Second, "time limit of each phase")
 	flag.IntVar(&cfg.SanityChannels, "sanity", 2, "real grpc-go xDS channels that must get an RPC through")
+	flag.BoolVar(&cfg.NoWarmUp, "no-warmup", false, "skip connecting the fleet once to a throwaway server first")
 	impls := flag.String("impls", "kxds,baseline", "implementations to run, in order")
 	scale := flag.String("scale", "", "instead: cost of a change against the number of services, e.g. 100,10000 "+
 		"(-clients clients dial the first -span services; the others only exist)")
@@ -85,6 +86,11 @@ func runScale(cfg bench.Config, list string) int {
 			code = 1
 		}
 		points = append(points, bench.ScalePoint{Services: n, Results: results})
+		for _, r := range results {
+			if len(r.Errors) > 0 {
+				code = 1
+			}
+		}
 	}
 	bench.WriteScaleTable(os.Stdout, fmt.Sprintf("cost of one endpoint change: %d clients × %d services each, all among the first %d services",
 		cfg.Clients, cfg.PerClient, cfg.Span), points)
