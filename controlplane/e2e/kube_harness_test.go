@@ -12,11 +12,9 @@ import (
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
@@ -121,40 +119,11 @@ func runPods(t *testing.T, cs kubernetes.Interface) {
 	f.Start(ctx.Done())
 }
 
-// deploy creates a Deployment and a headless Service named <app>-srv with the
-// port "grpc", like the original walkthrough's manifests.
+// deploy creates <app>-deployment and the headless Service <app>-srv with
+// the port "grpc", like the original walkthrough's manifests.
 func (k *kubeCluster) deploy(t *testing.T, appName string, replicas int32) {
 	t.Helper()
-	ctx := context.Background()
-	labels := map[string]string{"app": appName}
-	_, err := k.cs.AppsV1().Deployments("default").Create(ctx, &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: appName + "-deployment"},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: &replicas,
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{
-					NodeName:   testNode,
-					Containers: []corev1.Container{{Name: "echo", Image: "kxds/echo", Ports: []corev1.ContainerPort{{Name: "grpc", ContainerPort: 50051}}}},
-				},
-			},
-		},
-	}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = k.cs.CoreV1().Services("default").Create(ctx, &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: appName + "-srv"},
-		Spec: corev1.ServiceSpec{
-			ClusterIP: corev1.ClusterIPNone,
-			Selector:  labels,
-			Ports:     []corev1.ServicePort{{Name: "grpc", Port: 50051, TargetPort: intstr.FromInt32(50051)}},
-		},
-	}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	k.DeployApp(t, kubetest.App{Deployment: appName + "-deployment", Service: appName + "-srv", NodeName: testNode, Replicas: replicas})
 }
 
 func (k *kubeCluster) scale(t *testing.T, appName string, replicas int32) {

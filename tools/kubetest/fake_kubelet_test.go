@@ -7,12 +7,10 @@ import (
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -30,29 +28,7 @@ func TestFakeKubeletDeploymentToEndpointSlices(t *testing.T) {
 	cs := c.Clientset()
 	ctx := context.Background()
 
-	labels := map[string]string{"app": "web"}
-	if _, err := cs.AppsV1().Deployments("default").Create(ctx, &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: "web"},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: new(int32(3)),
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{NodeName: kubelet.NodeName(), Containers: []corev1.Container{{
-					Name: "web", Image: "none", Ports: []corev1.ContainerPort{{Name: "grpc", ContainerPort: 50051}},
-				}}},
-			},
-		},
-	}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cs.CoreV1().Services("default").Create(ctx, &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: "web"},
-		Spec: corev1.ServiceSpec{ClusterIP: corev1.ClusterIPNone, Selector: labels,
-			Ports: []corev1.ServicePort{{Name: "grpc", Port: 50051, TargetPort: intstr.FromString("grpc")}}},
-	}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	c.DeployApp(t, App{Deployment: "web", NodeName: kubelet.NodeName(), Replicas: 3})
 
 	begin := time.Now()
 	waitEndpoints(t, cs, "web", []string{"10.244.7.1", "10.244.7.2", "10.244.7.3"}, 3)

@@ -9,12 +9,10 @@ import (
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/kxds/kxds/controlplane/internal/model"
 	"github.com/kxds/kxds/tools/kubetest"
@@ -36,29 +34,7 @@ func TestDeploymentScaling(t *testing.T) {
 	const ns = "default"
 	key := model.ServiceKey{Namespace: ns, Name: "echo"}
 
-	labels := map[string]string{"app": "echo"}
-	if _, err := cs.AppsV1().Deployments(ns).Create(ctx, &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: "echo"},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: new(int32(2)),
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{NodeName: kubelet.NodeName(), Containers: []corev1.Container{{
-					Name: "echo", Image: "none", Ports: []corev1.ContainerPort{{Name: "grpc", ContainerPort: 50051}},
-				}}},
-			},
-		},
-	}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cs.CoreV1().Services(ns).Create(ctx, &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: "echo"},
-		Spec: corev1.ServiceSpec{ClusterIP: corev1.ClusterIPNone, Selector: labels,
-			Ports: []corev1.ServicePort{{Name: "grpc", Port: 8000, TargetPort: intstr.FromString("grpc")}}},
-	}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	c.DeployApp(t, kubetest.App{Namespace: ns, Deployment: "echo", NodeName: kubelet.NodeName(), Replicas: 2, ServicePort: 8000})
 
 	sink, _, _ := startSource(t, Options{Client: cs, Namespace: ns, Services: []WantedService{{
 		Key: key, PortName: "grpc", Locality: model.Locality{Region: "region-1"},
