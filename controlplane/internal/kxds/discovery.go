@@ -31,11 +31,7 @@ func discovery(o Options, cfg *config.File, kube *kubeClient, m *metrics.Metrics
 				Server: o.DNSServer, ClusterDomain: o.ClusterDomain, Interval: o.DNSInterval, Logger: o.Log,
 			})
 		}
-		if _, err := build(cfg); err != nil {
-			return nil, nil, fmt.Errorf("--discovery=dns: %w", err)
-		}
-		s := newRestartingSource(cfg, build, o.Log)
-		return s, s.Update, nil
+		return restarting(cfg, build, o)
 	case config.ModeKubernetes:
 		build := func(f *config.File) (source.Source, error) {
 			wanted := make([]kubesource.WantedService, 0, len(f.Services))
@@ -50,11 +46,16 @@ func discovery(o Options, cfg *config.File, kube *kubeClient, m *metrics.Metrics
 				Logger: o.Log, OnProblem: func(p kubesource.Problem) { m.DiscoveryProblem(string(p.Reason)) },
 			})
 		}
-		if _, err := build(cfg); err != nil {
-			return nil, nil, fmt.Errorf("--discovery=kubernetes: %w", err)
-		}
-		s := newRestartingSource(cfg, build, o.Log)
-		return s, s.Update, nil
+		return restarting(cfg, build, o)
 	}
 	return nil, nil, fmt.Errorf("unknown discovery mode %q", o.Discovery)
+}
+
+// restarting wraps a source that takes its service list only when built.
+func restarting(cfg *config.File, build func(*config.File) (source.Source, error), o Options) (source.Source, func(*config.File), error) {
+	s, err := newRestartingSource(cfg, build, o.Log)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--discovery=%s: %w", o.Discovery, err)
+	}
+	return s, s.Update, nil
 }

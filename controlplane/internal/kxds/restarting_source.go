@@ -22,10 +22,18 @@ type restartingSource struct {
 	mu      sync.Mutex
 	current *config.File
 	updates chan struct{}
+	// first is built from initial by newRestartingSource, which reports its
+	// error; Run starts with it.
+	first   source.Source
+	initial *config.File
 }
 
-func newRestartingSource(initial *config.File, build func(*config.File) (source.Source, error), log *slog.Logger) *restartingSource {
-	return &restartingSource{build: build, log: log, current: initial, updates: make(chan struct{}, 1)}
+func newRestartingSource(initial *config.File, build func(*config.File) (source.Source, error), log *slog.Logger) (*restartingSource, error) {
+	first, err := build(initial)
+	if err != nil {
+		return nil, err
+	}
+	return &restartingSource{build: build, log: log, current: initial, updates: make(chan struct{}, 1), first: first, initial: initial}, nil
 }
 
 // Update is the config watcher's callback.
@@ -42,10 +50,13 @@ func (r *restartingSource) Update(f *config.File) {
 func (r *restartingSource) Run(ctx context.Context, sink source.Sink) error {
 	var applied *config.File
 	for {
-		r.mu.Lock()
-		f := r.current
-		r.mu.Unlock()
-		src, err := r.build(f)
+		f, src, err := r.initial, r.first, error(nil)
+		if applied != nil {
+			r.mu.Lock()
+			f = r.current
+			r.mu.Unlock()
+			src, err = r.build(f)
+		}
 		if err != nil {
 			// Validated by config.Parse already; keep serving what we have.
 			r.log.Error("cannot apply config", "err", err)
