@@ -62,43 +62,57 @@ func Start(t testing.TB) *Cluster {
 	t.Helper()
 	etcdBin := requireBinary(t, "etcd")
 	apiserverBin := requireBinary(t, "kube-apiserver")
-
 	dir := t.TempDir() // registered before the stop below, so removed after it
-	p, err := generatePKI(filepath.Join(dir, "pki"))
+	c, err := launch(dir, etcdBin, apiserverBin, t.Logf)
 	if err != nil {
 		t.Fatalf("kubetest: %v", err)
 	}
-	c := &Cluster{dir: dir, pki: p}
 	t.Cleanup(func() {
 		if t.Failed() {
 			c.logTails(t)
 		}
-		// apiserver first: stopping etcd under it only produces noise.
-		c.apiserver.stop()
-		c.etcd.stop()
+		c.Stop()
 	})
+	return c
+}
 
+// Launch is Start for programs (benchmarks, dev tools): the cluster keeps its
+// files in dir and runs until Stop. logf receives progress lines.
+func Launch(dir string, logf func(format string, args ...any)) (*Cluster, error) {
+	bins, err := BinDir()
+	if err != nil {
+		return nil, fmt.Errorf("%v: %s", err, buildHint)
+	}
+	return launch(dir, filepath.Join(bins, "etcd"), filepath.Join(bins, "kube-apiserver"), logf)
+}
+
+// Stop ends kube-apiserver, then etcd; the data stays in the directory.
+func (c *Cluster) Stop() {
+	// apiserver first: stopping etcd under it only produces noise.
+	c.apiserver.stop()
+	c.etcd.stop()
+}
+
+func launch(dir, etcdBin, apiserverBin string, logf func(string, ...any)) (*Cluster, error) {
+	p, err := generatePKI(filepath.Join(dir, "pki"))
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{dir: dir, pki: p}
 	begin := time.Now()
 	for attempt := 1; ; attempt++ {
 		err = c.start(etcdBin, apiserverBin)
 		if err == nil {
 			break
 		}
-		portClash := errors.Is(err, errPortInUse)
-		if c.apiserver != nil {
-			c.apiserver.stop()
+		c.Stop()
+		if !errors.Is(err, errPortInUse) || attempt == startAttempts {
+			return nil, fmt.Errorf("starting etcd + kube-apiserver (attempt %d): %w\n%s", attempt, err, c.tails())
 		}
-		if c.etcd != nil {
-			c.etcd.stop()
-		}
-		if !portClash || attempt == startAttempts {
-			c.logTails(t)
-			t.Fatalf("kubetest: starting etcd + kube-apiserver (attempt %d): %v", attempt, err)
-		}
-		t.Logf("kubetest: attempt %d: %v; retrying on other ports", attempt, err)
+		logf("kubetest: attempt %d: %v; retrying on other ports", attempt, err)
 	}
-	t.Logf("kubetest: kube-apiserver ready at %s after %v", c.cfg.Host, time.Since(begin).Round(time.Millisecond))
-	return c
+	logf("kubetest: kube-apiserver ready at %s after %v", c.cfg.Host, time.Since(begin).Round(time.Millisecond))
+	return c, nil
 }
 
 var errPortInUse = errors.New("port already in use")
@@ -253,11 +267,18 @@ func WaitFor(t testing.TB, timeout time.Duration, msg string, cond func(ctx cont
 
 func (c *Cluster) logTails(t testing.TB) {
 	t.Helper()
+	t.Log(c.tails())
+}
+
+// tails is the end of each process's log, for error messages.
+func (c *Cluster) tails() string {
+	var b strings.Builder
 	for _, p := range []*process{c.etcd, c.apiserver} {
 		if p != nil {
-			t.Logf("kubetest: last lines of %s:\n%s", p.logPath, p.logTail(20))
+			fmt.Fprintf(&b, "kubetest: last lines of %s:\n%s\n", p.logPath, p.logTail(20))
 		}
 	}
+	return b.String()
 }
 
 // freePorts returns n distinct ports that were free on 127.0.0.1 a moment ago.
