@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kxds/kxds/controlplane/internal/model"
@@ -23,9 +24,15 @@ import (
 // per line, and answers on stdout, so the parent can drive discovery and read
 // the server's own CPU time and memory apart from the clients':
 //
-//	load M ADDR,ADDR|-   services 0..M-1 at generation 0, plus "sanity" with
-//	                      real echo backends, then Synced   → "ok"
-//	set I GEN            one change (Sink.Set)              → "a N" (N applied so far)
+//	load M ADDR,ADDR|-   -source sink: services 0..M-1 at generation 0, plus
+//	                      "sanity" with real echo backends, then Synced;
+//	                      other sources: start the source, wait until it
+//	                      has synced                         → "ok"
+//	set I GEN            one change (Sink.Set; -source sink only)
+//
+// and, whatever the source, "a N" each time the server has taken changes
+// (N so far; see takenSink).
+//
 //	stats [gc]           resource use                       → "stats CPU_US RSS_KB HEAP_B NACKS GOROUTINES"
 //	sync                 barrier                            → "ok"
 //	profile WHAT         cpu-start, cpu-stop or heap (see profile.go) → "ok"
@@ -43,6 +50,8 @@ func ChildMain() int {
 	k := fs.Int("endpoints", 10, "endpoints per service")
 	lifetime := fs.Duration("max-lifetime", time.Hour, "exit after this long whatever happens")
 	profileDir := fs.String("profile-dir", "", "where to write pprof files (none if empty)")
+	src := fs.String("source", SourceSink, "sink, static or kubernetes (see startDiscovery)")
+	srcPath := fs.String("source-path", "", "the static config file, or the kubeconfig")
 	if err := fs.Parse(strings.Fields(os.Getenv(childEnv))); err != nil {
 		return 2
 	}
@@ -76,13 +85,24 @@ func ChildMain() int {
 	defer s.grpc().Stop()
 
 	out := bufio.NewWriter(os.Stdout)
+	var outMu sync.Mutex // discovery reports "a N" from its own goroutine
 	reply := func(format string, args ...any) {
+		outMu.Lock()
+		defer outMu.Unlock()
 		fmt.Fprintf(out, format+"\n", args...)
 		out.Flush()
 	}
+	sink := newTakenSink(s.sink(), func(n int) { reply("a %d", n) })
+	discoveryErrs := make(chan error, 1)
+	go func() {
+		// A config rejected or a source failing is a bug of the benchmark:
+		// the parent sees the server exit.
+		err := <-discoveryErrs
+		fmt.Fprintln(os.Stderr, "kxds-bench server: discovery:", err)
+		os.Exit(1)
+	}()
 	reply("ready %s", lis.Addr())
 	in := bufio.NewScanner(os.Stdin)
-	applied := 0
 	for in.Scan() {
 		f := strings.Fields(in.Text())
 		if len(f) == 0 {
@@ -90,22 +110,28 @@ func ChildMain() int {
 		}
 		switch f[0] {
 		case "load":
+			if *src != SourceSink {
+				if err := startDiscovery(ctx, *src, *srcPath, sink, log, discoveryErrs); err != nil {
+					fmt.Fprintln(os.Stderr, "kxds-bench server: discovery:", err)
+					return 1
+				}
+				<-sink.synced
+				reply("ok")
+				continue
+			}
 			m, _ := strconv.Atoi(f[1])
-			services := make([]model.Service, 0, m+1)
 			for i := range m {
-				services = append(services, benchService(i, 0, *k))
+				sink.Set(benchService(i, 0, *k))
 			}
 			if f[2] != "-" {
-				services = append(services, sanityService(strings.Split(f[2], ",")))
+				sink.Set(sanityService(strings.Split(f[2], ",")))
 			}
-			s.load(services)
+			sink.Synced()
 			reply("ok")
 		case "set":
 			i, _ := strconv.Atoi(f[1])
 			gen, _ := strconv.Atoi(f[2])
-			s.set(benchService(i, gen, *k))
-			applied++
-			reply("a %d", applied)
+			sink.Set(benchService(i, gen, *k))
 		case "stats":
 			if len(f) > 1 && f[1] == "gc" {
 				// Live memory only, returned to the OS, so deltas compare.

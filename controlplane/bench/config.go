@@ -17,6 +17,9 @@ type Config struct {
 	// measure the cost of a change against the number of services alone.
 	Span           int
 	StreamsPerConn int
+	// Source is how the server learns the model and its changes: SourceSink,
+	// SourceStatic or SourceKubernetes (see feeder).
+	Source string
 
 	Changes       int           // sequential changes timed one by one
 	ChurnRate     float64       // changes per second during churn
@@ -53,6 +56,11 @@ func (c *Config) validate() error {
 		return errors.New("streams-per-conn must be ≥ 1")
 	case c.PhaseBudget <= 0:
 		return errors.New("phase budget must be > 0")
+	}
+	switch c.Source {
+	case SourceSink, SourceStatic, SourceKubernetes:
+	default:
+		return fmt.Errorf("unknown source %q (%s, %s, %s)", c.Source, SourceSink, SourceStatic, SourceKubernetes)
 	}
 	for _, impl := range c.Impls {
 		if impl != "kxds" && impl != "baseline" {

@@ -3,6 +3,7 @@ package bench
 import (
 	"hash/fnv"
 	"net"
+	"net/netip"
 	"slices"
 	"strconv"
 
@@ -51,7 +52,9 @@ func claState(cla *endpoint.ClusterLoadAssignment) edsState {
 			e := lb.GetEndpoint()
 			sa := e.GetAddress().GetSocketAddress()
 			entries = append(entries, entry(sa.GetAddress(), sa.GetPortValue(), e.GetHostname()))
-			st.gen = max(st.gen, generationOf(e.GetHostname()))
+			if a, err := netip.ParseAddr(sa.GetAddress()); err == nil {
+				st.gen = max(st.gen, generationOf(a))
+			}
 		}
 	}
 	st.digest = digest(entries)

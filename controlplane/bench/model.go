@@ -1,7 +1,7 @@
 package bench
 
 import (
-	"fmt"
+	"encoding/binary"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -16,9 +16,9 @@ import (
 const (
 	benchNamespace = "bench"
 	servicePort    = 50051
-	// MaxEndpoints keeps the endpoint addresses of one service distinct (see
-	// endpointAt).
-	MaxEndpoints = 127
+	// MaxEndpoints is what one EndpointSlice can hold: the Kubernetes
+	// source gets each service as a single slice.
+	MaxEndpoints = 1000
 )
 
 var translateOptions = translate.Options{ClusterDomain: "cluster.local"}
@@ -41,9 +41,10 @@ func serviceIndex(name string) (int, bool) {
 }
 
 // benchService is service i at generation gen. Each generation replaces one
-// endpoint (slot gen%k), as a rolling restart replaces one pod: new IP, new
-// name. The name carries the generation, so a client can tell which change it
-// has from the resource alone.
+// endpoint (slot gen%k), as a rolling restart replaces one pod: a new IP. The
+// address carries the generation, so a client can tell which change it has
+// from the resource alone. Endpoints have no hostname: a static config file
+// cannot give them one, and every source must yield the same model.
 func benchService(i, gen, k int) model.Service {
 	eps := make([]model.Endpoint, k)
 	for j := range eps {
@@ -52,11 +53,13 @@ func benchService(i, gen, k int) model.Service {
 	return model.Service{
 		Key:      serviceKey(i),
 		Port:     servicePort,
-		Locality: model.Locality{Region: "bench-region", Zone: "bench-zone"},
-		// Discovery without active health checks: the registry is fed directly.
+		Locality: model.Locality{Region: benchRegion, Zone: benchZone},
+		// Discovery without active health checks: nothing dials these addresses.
 		Endpoints: eps,
 	}
 }
+
+const benchRegion, benchZone = "bench-region", "bench-zone"
 
 // slotGeneration is the last generation ≤ gen that replaced slot j (0 if none).
 func slotGeneration(j, gen, k int) int {
@@ -67,27 +70,43 @@ func slotGeneration(j, gen, k int) int {
 	return g
 }
 
-// endpointAt is 10.a.b.c with (a, b) from the service index and c from the
-// slot; odd generations use the upper half of c, so a replaced pod changes IP.
-// These addresses are never dialed.
+// endpointAt is fd00::I:I:J:0:G:G, unique local IPv6 with the service index
+// I, the slot J and the slot's generation G in it. These addresses are never
+// dialed.
 func endpointAt(i, j, g int) model.Endpoint {
-	c := 1 + j + MaxEndpoints*(g&1)
-	return model.Endpoint{
-		Address:  netip.AddrFrom4([4]byte{10, byte(i >> 8), byte(i), byte(c)}),
-		Port:     servicePort,
-		Hostname: fmt.Sprintf("p%d-g%d", j, g),
-	}
+	var a [16]byte
+	a[0] = 0xfd
+	binary.BigEndian.PutUint32(a[4:], uint32(i))
+	binary.BigEndian.PutUint16(a[8:], uint16(j))
+	binary.BigEndian.PutUint32(a[12:], uint32(g))
+	return model.Endpoint{Address: netip.AddrFrom16(a), Port: servicePort}
 }
 
-// generationOf reads the generation back from an endpoint's hostname.
-func generationOf(hostname string) int {
-	_, g, ok := strings.Cut(hostname, "-g")
-	if !ok {
+// generationOf reads the generation back from an endpoint address; -1 if it
+// is not one of endpointAt's.
+func generationOf(a netip.Addr) int {
+	b := a.As16()
+	if !a.Is6() || b[0] != 0xfd {
 		return -1
 	}
-	n, err := strconv.Atoi(g)
-	if err != nil {
-		return -1
+	return int(binary.BigEndian.Uint32(b[12:]))
+}
+
+// generationOfService is the service's generation: the newest of its slots.
+func generationOfService(svc model.Service) int {
+	gen := -1
+	for _, e := range svc.Endpoints {
+		gen = max(gen, generationOf(e.Address))
 	}
-	return n
+	return gen
+}
+
+// benchIndex is i for service svc-i; false for any other service (sanity).
+func benchIndex(key model.ServiceKey) (int, bool) {
+	num, ok := strings.CutPrefix(key.Name, "svc-")
+	if !ok || key.Namespace != benchNamespace {
+		return 0, false
+	}
+	i, err := strconv.Atoi(num)
+	return i, err == nil
 }

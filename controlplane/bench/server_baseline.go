@@ -14,6 +14,7 @@ import (
 
 	"github.com/kxds/kxds/controlplane/internal/metrics"
 	"github.com/kxds/kxds/controlplane/internal/model"
+	"github.com/kxds/kxds/controlplane/internal/source"
 	"github.com/kxds/kxds/controlplane/internal/translate"
 	"github.com/kxds/kxds/controlplane/internal/xdsserver"
 )
@@ -35,6 +36,7 @@ type baselineServer struct {
 
 	mu       sync.Mutex
 	services map[model.ServiceKey]model.Service
+	synced   bool // until discovery is synced, services only accumulate
 	nodes    map[string]struct{}
 	version  int
 	// current is the last full translation: a node that connects between
@@ -55,22 +57,43 @@ func newBaselineServer(ctx context.Context, log *slog.Logger, nacks *nackCounter
 	return b
 }
 
-func (b *baselineServer) load(services []model.Service) {
+// Set rebuilds everything for every change; a source re-reporting a service
+// unchanged (the static source reports all of them on every file change)
+// costs nothing, as in kxds.
+func (b *baselineServer) Set(svc model.Service) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for _, svc := range services {
-		b.services[svc.Key] = svc
+	if old, ok := b.services[svc.Key]; ok && old.Equal(svc) {
+		return
 	}
-	b.rebuildAll()
+	b.services[svc.Key] = svc.Clone()
+	if b.synced {
+		b.rebuildAll()
+	}
 }
 
-func (b *baselineServer) set(svc model.Service) {
+func (b *baselineServer) Delete(key model.ServiceKey) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.services[svc.Key] = svc
-	b.rebuildAll()
+	if _, ok := b.services[key]; !ok {
+		return
+	}
+	delete(b.services, key)
+	if b.synced {
+		b.rebuildAll()
+	}
 }
 
+func (b *baselineServer) Synced() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.synced {
+		b.synced = true
+		b.rebuildAll()
+	}
+}
+
+func (b *baselineServer) sink() source.Sink  { return b }
 func (b *baselineServer) grpc() *grpc.Server { return b.srv }
 
 // rebuildAll translates the whole model and sets a new snapshot for every node.

@@ -7,25 +7,23 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/kxds/kxds/controlplane/internal/metrics"
-	"github.com/kxds/kxds/controlplane/internal/model"
 	"github.com/kxds/kxds/controlplane/internal/registry"
+	"github.com/kxds/kxds/controlplane/internal/source"
 	"github.com/kxds/kxds/controlplane/internal/xdscache"
 	"github.com/kxds/kxds/controlplane/internal/xdsserver"
 )
 
 // serverUnderTest is one xDS server design as the child process runs it.
 type serverUnderTest interface {
-	// load delivers the initial services, as discovery does at startup, and
-	// then marks discovery synced.
-	load(services []model.Service)
-	// set is one change from discovery (source.Sink.Set).
-	set(model.Service)
+	// sink is what discovery reports to: the child calls it itself (-source
+	// sink) or runs a discovery source against it.
+	sink() source.Sink
 	grpc() *grpc.Server
 }
 
 // kxdsServer is wired the way internal/kxds wires kxds (metrics, registry,
 // shared cache, client tracker, ADS server), minus discovery and the admin
-// server: the child plays discovery through the registry's source.Sink.
+// server: the child runs discovery against the registry's source.Sink.
 type kxdsServer struct {
 	reg *registry.Registry
 	srv *grpc.Server
@@ -40,12 +38,5 @@ func newKxdsServer(ctx context.Context, log *slog.Logger, nacks *nackCounter) *k
 	return &kxdsServer{reg: reg, srv: xdsserver.NewGRPCServer(ctx, cache, tracker)}
 }
 
-func (s *kxdsServer) load(services []model.Service) {
-	for _, svc := range services {
-		s.reg.Set(svc)
-	}
-	s.reg.Synced()
-}
-
-func (s *kxdsServer) set(svc model.Service) { s.reg.Set(svc) }
-func (s *kxdsServer) grpc() *grpc.Server    { return s.srv }
+func (s *kxdsServer) sink() source.Sink  { return s.reg }
+func (s *kxdsServer) grpc() *grpc.Server { return s.srv }

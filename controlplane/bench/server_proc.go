@@ -38,13 +38,15 @@ type serverStats struct {
 
 const replyTimeout = 10 * time.Minute
 
-func startServer(impl string, endpoints int, lifetime time.Duration, profileDir string) (*serverProc, error) {
+// startServer starts the child; source are its flags that select discovery
+// (feeder.childArgs).
+func startServer(impl string, endpoints int, lifetime time.Duration, profileDir, source string) (*serverProc, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(exe, "-server-only")
-	args := fmt.Sprintf("-impl %s -endpoints %d -max-lifetime %s", impl, endpoints, lifetime)
+	args := fmt.Sprintf("-impl %s -endpoints %d -max-lifetime %s %s", impl, endpoints, lifetime, source)
 	if profileDir != "" {
 		args += " -profile-dir " + profileDir
 	}

@@ -11,7 +11,8 @@ import (
 // is measured first (it made kxds' cold start look slower than the baseline's
 // at 10,000 clients). Each design still gets a fresh server process.
 func warmUp(cfg Config) error {
-	srv, err := startServer("kxds", cfg.Endpoints, cfg.PhaseBudget+time.Minute, "")
+	// Always fed directly: only the clients are being warmed up.
+	srv, err := startServer("kxds", cfg.Endpoints, cfg.PhaseBudget+time.Minute, "", "-source "+SourceSink)
 	if err != nil {
 		return err
 	}

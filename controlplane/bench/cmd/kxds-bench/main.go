@@ -28,6 +28,9 @@ func main() {
 	flag.IntVar(&cfg.Endpoints, "endpoints", 10, "endpoints per service")
 	flag.IntVar(&cfg.PerClient, "per-client", 10, "services each client dials")
 	flag.IntVar(&cfg.Span, "span", 0, "clients dial only services [0, span) (0: all)")
+	flag.StringVar(&cfg.Source, "source", bench.SourceStatic, "how the server learns of changes: "+
+		"static (a svc_config.json the benchmark rewrites), kubernetes (EndpointSlices in a real kube-apiserver, "+
+		"which tools/k8s-local/build.sh builds) or sink (the server's source.Sink called directly: the cache alone)")
 	flag.IntVar(&cfg.StreamsPerConn, "streams-per-conn", 100, "ADS streams sharing one client connection")
 	flag.IntVar(&cfg.Changes, "changes", 200, "endpoint changes timed one at a time")
 	flag.Float64Var(&cfg.ChurnRate, "churn-rate", 100, "endpoint changes per second during churn")
@@ -49,8 +52,8 @@ func main() {
 		os.Exit(runScale(cfg, *scale))
 	}
 	results, err := bench.Run(cfg)
-	bench.WriteTable(os.Stdout, fmt.Sprintf("%d clients × %d services × %d endpoints, %d services per client",
-		cfg.Clients, cfg.Services, cfg.Endpoints, cfg.PerClient), results)
+	bench.WriteTable(os.Stdout, fmt.Sprintf("%d clients × %d services × %d endpoints, %d services per client, source %s",
+		cfg.Clients, cfg.Services, cfg.Endpoints, cfg.PerClient, cfg.Source), results)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "kxds-bench:", err)
 		os.Exit(1)
@@ -92,7 +95,7 @@ func runScale(cfg bench.Config, list string) int {
 			}
 		}
 	}
-	bench.WriteScaleTable(os.Stdout, fmt.Sprintf("cost of one endpoint change: %d clients × %d services each, all among the first %d services",
-		cfg.Clients, cfg.PerClient, cfg.Span), points)
+	bench.WriteScaleTable(os.Stdout, fmt.Sprintf("cost of one endpoint change: %d clients × %d services each, all among the first %d services, source %s",
+		cfg.Clients, cfg.PerClient, cfg.Span, cfg.Source), points)
 	return code
 }
