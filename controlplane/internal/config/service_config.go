@@ -6,6 +6,7 @@ package config
 import (
 	"fmt"
 	"regexp"
+	"slices"
 
 	"github.com/kxds/kxds/controlplane/internal/model"
 )
@@ -37,6 +38,15 @@ func (s ServiceConfig) Key() model.ServiceKey {
 
 // HealthCheckEnabled applies the default (on).
 func (s ServiceConfig) HealthCheckEnabled() bool { return s.HealthCheck == nil || *s.HealthCheck }
+
+// Equal reports whether two entries ask for the same thing, so a reload can
+// skip the services it did not change.
+func (s ServiceConfig) Equal(o ServiceConfig) bool {
+	return s.ServiceName == o.ServiceName && s.Namespace == o.Namespace && s.PortName == o.PortName &&
+		s.Protocol == o.Protocol && s.GRPCServiceName == o.GRPCServiceName && s.Zone == o.Zone &&
+		s.Region == o.Region && s.Port == o.Port && slices.Equal(s.Endpoints, o.Endpoints) &&
+		s.HealthCheckEnabled() == o.HealthCheckEnabled()
+}
 
 // Locality is the default locality of the service's endpoints.
 func (s ServiceConfig) Locality() model.Locality {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
 
 	"github.com/kxds/kxds/controlplane/internal/model"
 )
@@ -18,16 +19,16 @@ func (s ServiceConfig) StaticService() (model.Service, error) {
 		HealthCheck:     s.HealthCheckEnabled(),
 		Endpoints:       make([]model.Endpoint, 0, len(s.Endpoints)),
 	}
-	seen := make(map[string]int, len(s.Endpoints))
+	seen := make(map[netip.AddrPort]int, len(s.Endpoints))
 	for i, raw := range s.Endpoints {
 		e, err := model.ParseEndpoint(raw)
 		if err != nil {
 			return model.Service{}, fieldError(fmt.Sprintf("endpoints[%d]", i), "%v", err)
 		}
-		if j, dup := seen[e.HostPort()]; dup {
+		if j, dup := seen[e.AddrPort()]; dup {
 			return model.Service{}, fieldError(fmt.Sprintf("endpoints[%d]", i), "duplicate of endpoints[%d] (%s)", j, e.HostPort())
 		}
-		seen[e.HostPort()] = i
+		seen[e.AddrPort()] = i
 		svc.Endpoints = append(svc.Endpoints, e)
 	}
 	if svc.Port == 0 && len(svc.Endpoints) > 0 {

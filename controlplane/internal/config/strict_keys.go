@@ -4,58 +4,79 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"sort"
+	"slices"
 	"strings"
+	"sync"
 )
 
 // checkKeys rejects keys that do not match a field exactly. encoding/json
 // matches keys case-insensitively, so "portname" would otherwise silently
 // set portName, and DisallowUnknownFields would not notice.
+//
+// It runs after the typed decode has succeeded, so every top-level key
+// already folds to "services" and holds a list of objects: one decode into
+// keys alone suffices, values are skipped unread.
 func checkKeys(data []byte) error {
-	var doc map[string]json.RawMessage
+	var doc map[string][]map[string]skipped
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil // the typed decode reports syntax errors with positions
 	}
-	if err := unknownKey(doc, reflect.TypeOf(File{}), ""); err != nil {
-		return err
-	}
-	var services []map[string]json.RawMessage
-	if json.Unmarshal(doc["services"], &services) != nil {
-		return nil
-	}
-	for i, s := range services {
-		if err := unknownKey(s, reflect.TypeOf(ServiceConfig{}), fmt.Sprintf("services[%d]", i)); err != nil {
+	fileKeys, serviceKeys := knownKeys()
+	for _, k := range sortedKeys(doc) {
+		if err := unknownKey(k, fileKeys, ""); err != nil {
 			return err
+		}
+	}
+	for i, s := range doc["services"] {
+		for _, k := range sortedKeys(s) {
+			if err := unknownKey(k, serviceKeys, fmt.Sprintf("services[%d]", i)); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-func unknownKey(obj map[string]json.RawMessage, t reflect.Type, where string) error {
-	known := map[string]bool{}
-	for i := 0; i < t.NumField(); i++ {
+// skipped is a JSON value checkKeys does not need: decoding it keeps nothing.
+type skipped struct{}
+
+func (*skipped) UnmarshalJSON([]byte) error { return nil }
+
+// knownKeys are the JSON keys of File and of ServiceConfig.
+var knownKeys = sync.OnceValues(func() (file, service []string) {
+	return jsonKeys(reflect.TypeOf(File{})), jsonKeys(reflect.TypeOf(ServiceConfig{}))
+})
+
+func jsonKeys(t reflect.Type) []string {
+	keys := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		known[name] = true
+		keys = append(keys, name)
 	}
-	keys := make([]string, 0, len(obj))
-	for k := range obj {
+	return keys
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if known[k] {
-			continue
-		}
-		prefix := ""
-		if where != "" {
-			prefix = where + ": "
-		}
-		for name := range known {
-			if strings.EqualFold(name, k) {
-				return fmt.Errorf("%sunknown key %q (did you mean %q?)", prefix, k, name)
-			}
-		}
-		return fmt.Errorf("%sunknown key %q", prefix, k)
+	slices.Sort(keys)
+	return keys
+}
+
+func unknownKey(k string, known []string, where string) error {
+	if slices.Contains(known, k) {
+		return nil
 	}
-	return nil
+	prefix := ""
+	if where != "" {
+		prefix = where + ": "
+	}
+	for _, name := range known {
+		if strings.EqualFold(name, k) {
+			return fmt.Errorf("%sunknown key %q (did you mean %q?)", prefix, k, name)
+		}
+	}
+	return fmt.Errorf("%sunknown key %q", prefix, k)
 }

@@ -23,6 +23,10 @@ func (e Endpoint) HostPort() string {
 	return net.JoinHostPort(e.Address.String(), strconv.FormatUint(uint64(e.Port), 10))
 }
 
+// AddrPort is the address and port as one comparable value, for finding
+// duplicates without formatting strings; the port must have passed Validate.
+func (e Endpoint) AddrPort() netip.AddrPort { return netip.AddrPortFrom(e.Address, uint16(e.Port)) }
+
 // Validate checks that the endpoint can be put on the wire.
 func (e Endpoint) Validate() error {
 	if !e.Address.IsValid() {

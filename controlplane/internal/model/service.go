@@ -6,6 +6,7 @@ package model
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 )
 
@@ -49,15 +50,15 @@ func (s Service) Validate() error {
 	if s.Key.Name == "" || s.Key.Namespace == "" {
 		return fmt.Errorf("service %q: name and namespace are required", s.Key)
 	}
-	seen := make(map[string]bool, len(s.Endpoints))
+	seen := make(map[netip.AddrPort]bool, len(s.Endpoints))
 	for i, e := range s.Endpoints {
 		if err := e.Validate(); err != nil {
 			return fmt.Errorf("service %s: endpoints[%d]: %w", s.Key, i, err)
 		}
-		if seen[e.HostPort()] {
+		if seen[e.AddrPort()] {
 			return fmt.Errorf("service %s: endpoints[%d]: duplicate address %s", s.Key, i, e.HostPort())
 		}
-		seen[e.HostPort()] = true
+		seen[e.AddrPort()] = true
 	}
 	return nil
 }

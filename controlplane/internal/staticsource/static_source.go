@@ -41,20 +41,23 @@ func (s *Source) Update(f *config.File) {
 // Run reports the initial services, marks them synced, then applies updates
 // as the difference to the previous config: unchanged services cause no event.
 func (s *Source) Run(ctx context.Context, sink source.Sink) error {
-	prev := map[model.ServiceKey]bool{}
+	prev := map[model.ServiceKey]config.ServiceConfig{}
 	apply := func(f *config.File) {
-		next := make(map[model.ServiceKey]bool, len(f.Services))
+		next := make(map[model.ServiceKey]config.ServiceConfig, len(f.Services))
 		for _, sc := range f.Services {
+			next[sc.Key()] = sc
+			if old, ok := prev[sc.Key()]; ok && old.Equal(sc) {
+				continue
+			}
 			svc, err := sc.StaticService()
 			if err != nil {
 				// Parse already validated it; keep going with the rest.
 				continue
 			}
-			next[svc.Key] = true
 			sink.Set(svc)
 		}
 		for key := range prev {
-			if !next[key] {
+			if _, ok := next[key]; !ok {
 				sink.Delete(key)
 			}
 		}
