@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unique"
 
 	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
@@ -125,7 +126,8 @@ func (c *Cache) Apply(changes ...Change) error {
 			if old, ok := t.entries[m.name]; ok && bytes.Equal(old.any.Value, m.any.Value) {
 				continue
 			}
-			t.entries[m.name] = &entry{version: next, any: m.any}
+			name := unique.Make(m.name)
+			t.entries[name.Value()] = &entry{name: name, version: next, any: m.any}
 			touched = append(touched, m.name)
 		}
 		for _, name := range ch.Delete {

@@ -2,6 +2,7 @@ package xdscache
 
 import (
 	"sort"
+	"unique"
 
 	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -10,6 +11,10 @@ import (
 // entry is one resource at one version, marshalled once and shared by every
 // response that carries it. Only the bytes are kept (see Cache.Resources).
 type entry struct {
+	// name keeps the canonical copy of the resource's name alive while it is
+	// served: the ADS server interns the names in requests (see
+	// xdsserver.NewGRPCServer), so every stream watching it shares this one.
+	name    unique.Handle[string]
 	version string
 	any     *anypb.Any
 }

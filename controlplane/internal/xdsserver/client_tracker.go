@@ -3,6 +3,7 @@ package xdsserver
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -103,8 +104,10 @@ func (t *ClientTracker) request(id int64, req *discovery.DiscoveryRequest) error
 		ts = &typeState{}
 		s.Types[req.GetTypeUrl()] = ts
 	}
-	ts.Subscribed = append(ts.Subscribed[:0], req.GetResourceNames()...)
-	sort.Strings(ts.Subscribed)
+	// The request's own slice, not a copy: requests are never modified once
+	// received, and the stream holds this one anyway (the cache's watch
+	// keeps it). Clients sorts its copy.
+	ts.Subscribed = req.GetResourceNames()
 	switch {
 	case req.GetErrorDetail() != nil:
 		ts.LastNACK = &nackInfo{Version: ts.SentVersion, Error: req.GetErrorDetail().GetMessage(), At: time.Now()}
@@ -147,7 +150,7 @@ func (t *ClientTracker) Clients() []any {
 		c.Types = make(map[string]*typeState, len(s.Types))
 		for k, v := range s.Types {
 			vc := *v
-			vc.Subscribed = append([]string(nil), v.Subscribed...)
+			vc.Subscribed = slices.Sorted(slices.Values(v.Subscribed))
 			c.Types[k] = &vc
 		}
 		out = append(out, c)
