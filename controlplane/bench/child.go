@@ -33,7 +33,7 @@ import (
 // and, whatever the source, "a N" each time the server has taken changes
 // (N so far; see takenSink).
 //
-//	stats [gc]           resource use                       → "stats CPU_US RSS_KB HEAP_B NACKS GOROUTINES"
+//	stats [gc]           resource use                       → "stats CPU_US RSS_KB HEAP_B NACKS GOROUTINES STACK_B"
 //	sync                 barrier                            → "ok"
 //	profile WHAT         cpu-start, cpu-stop or heap (see profile.go) → "ok"
 //
@@ -140,7 +140,7 @@ func ChildMain() int {
 			}
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
-			reply("stats %d %d %d %d %d", cpuMicros(), rssKB(), ms.HeapAlloc, nacks.n.Load(), runtime.NumGoroutine())
+			reply("stats %d %d %d %d %d %d", cpuMicros(), rssKB(), ms.HeapAlloc, nacks.n.Load(), runtime.NumGoroutine(), ms.StackInuse)
 		case "sync":
 			reply("ok")
 		case "profile":

@@ -42,7 +42,16 @@ func (p *profiler) command(what string) error {
 		}
 		defer f.Close()
 		runtime.GC()
-		return pprof.WriteHeapProfile(f)
+		if err := pprof.WriteHeapProfile(f); err != nil {
+			return err
+		}
+		// The goroutines holding the clients, grouped by stack.
+		g, err := os.Create(filepath.Join(p.dir, p.impl+".goroutine.txt"))
+		if err != nil {
+			return err
+		}
+		defer g.Close()
+		return pprof.Lookup("goroutine").WriteTo(g, 1)
 	}
 	return fmt.Errorf("unknown profile command %q", what)
 }

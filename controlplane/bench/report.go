@@ -43,6 +43,7 @@ var rows = []row{
 	{"churn: lost updates ((client, service) ≠ model)", func(r Result) float64 { return float64(r.Lost) }, "%.0f", false},
 	{"server RSS per client", func(r Result) float64 { return r.RSSPerClientKB }, "%.1f KB", true},
 	{"server Go heap per client", func(r Result) float64 { return r.HeapPerClientKB }, "%.1f KB", true},
+	{"server goroutine stacks per client", func(r Result) float64 { return r.StackPerClientKB }, "%.1f KB", true},
 	{"server goroutines per client", func(r Result) float64 { return r.GoroutinesPerClient }, "%.1f", false},
 	{"server RSS per service", func(r Result) float64 { return r.RSSPerServiceKB }, "%.2f KB", true},
 	{"server Go heap per service", func(r Result) float64 { return r.HeapPerServiceKB }, "%.2f KB", true},

@@ -23,6 +23,7 @@ type Result struct {
 	Lost                    int // (client, service) pairs that ended unlike the model
 
 	RSSPerClientKB, HeapPerClientKB   float64
+	StackPerClientKB                  float64 // goroutine stacks, part of RSS, not of the heap
 	RSSPerServiceKB, HeapPerServiceKB float64
 	GoroutinesPerClient               float64
 	NACKs                             int64

@@ -110,6 +110,7 @@ func runOne(cfg Config, impl string, sanity *sanityBackends) (Result, error) {
 	}
 	res.RSSPerClientKB = float64(held.rssKB-loaded.rssKB) / float64(cfg.Clients)
 	res.HeapPerClientKB = float64(held.heap-loaded.heap) / 1024 / float64(cfg.Clients)
+	res.StackPerClientKB = float64(held.stack-loaded.stack) / 1024 / float64(cfg.Clients)
 	res.GoroutinesPerClient = float64(held.goroutines-loaded.goroutines) / float64(cfg.Clients)
 
 	if cfg.ProfileDir != "" {

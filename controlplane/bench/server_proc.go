@@ -34,6 +34,7 @@ type serverStats struct {
 	heap       int64
 	nacks      int64
 	goroutines int64
+	stack      int64 // goroutine stacks in use (runtime.MemStats.StackInuse)
 }
 
 const replyTimeout = 10 * time.Minute
@@ -171,7 +172,7 @@ func (p *serverProc) stats(gc bool) (serverStats, error) {
 	}
 	var cpuUS int64
 	var s serverStats
-	if _, err := fmt.Sscanf(r, "stats %d %d %d %d %d", &cpuUS, &s.rssKB, &s.heap, &s.nacks, &s.goroutines); err != nil {
+	if _, err := fmt.Sscanf(r, "stats %d %d %d %d %d %d", &cpuUS, &s.rssKB, &s.heap, &s.nacks, &s.goroutines, &s.stack); err != nil {
 		return serverStats{}, fmt.Errorf("stats %q: %w", r, err)
 	}
 	s.cpu = time.Duration(cpuUS) * time.Microsecond
