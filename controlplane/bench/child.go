@@ -29,13 +29,12 @@ import (
 //	                      other sources: start the source, wait until it
 //	                      has synced                         → "ok"
 //	set I GEN            one change (Sink.Set; -source sink only)
-//
-// and, whatever the source, "a N" each time the server has taken changes
-// (N so far; see takenSink).
-//
 //	stats [gc]           resource use                       → "stats CPU_US RSS_KB HEAP_B NACKS GOROUTINES STACK_B"
 //	sync                 barrier                            → "ok"
 //	profile WHAT         cpu-start, cpu-stop or heap (see profile.go) → "ok"
+//
+// Whatever the source, it also writes "a N" each time the server has taken
+// changes (N so far; see takenSink).
 //
 // It exits when stdin closes (the parent is gone) or after -max-lifetime.
 const childEnv = "KXDS_BENCH_CHILD"
