@@ -11,10 +11,16 @@ import (
 )
 
 // restartingSource applies a new svc_config.json to a source that takes its
-// service list only at construction (DNS, Kubernetes): it withdraws the
-// services the new config dropped and restarts the source on the new list.
-// The restarted source re-sends every service; the registry ignores the ones
-// that did not change, so clients see only the real difference.
+// service list only at construction (DNS, Kubernetes) by restarting it on the
+// new list.
+//
+// A restart withdraws nothing up front. Until the new run has synced, clients
+// keep what the old one reported; then exactly the services the new run did
+// not report are withdrawn: those the new config dropped (unless the new run
+// still serves them, e.g. through a Kubernetes annotation), and those that
+// went away while no run was watching. The new run re-sends every service;
+// the registry ignores the ones that did not change, so clients see only the
+// real difference, and a service that stays is never briefly missing.
 type restartingSource struct {
 	build func(*config.File) (source.Source, error)
 	log   *slog.Logger
@@ -48,58 +54,92 @@ func (r *restartingSource) Update(f *config.File) {
 }
 
 func (r *restartingSource) Run(ctx context.Context, sink source.Sink) error {
-	var applied *config.File
+	published := &publishedSet{sink: sink, keys: map[model.ServiceKey]bool{}}
+	src, restarted := r.first, false
 	for {
-		f, src, err := r.initial, r.first, error(nil)
-		if applied != nil {
+		if restarted {
 			r.mu.Lock()
-			f = r.current
+			f := r.current
 			r.mu.Unlock()
-			src, err = r.build(f)
-		}
-		if err != nil {
-			// Validated by config.Parse already; keep serving what we have.
-			r.log.Error("cannot apply config", "err", err)
-		} else {
-			if applied != nil {
-				withdrawDropped(applied, f, sink)
+			next, err := r.build(f)
+			if err != nil {
+				// Validated by config.Parse already; keep serving what we have.
+				r.log.Error("cannot apply config", "err", err)
+			} else {
+				src = next
 			}
-			applied = f
 		}
+		restarted = true
 		runCtx, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
-		if src != nil {
-			go func() { done <- src.Run(runCtx, sink) }()
-		}
+		go func() { done <- src.Run(runCtx, published.newRun()) }()
 		select {
 		case <-ctx.Done():
 			cancel()
-			if src != nil {
-				<-done
-			}
+			<-done
 			return nil
 		case err := <-done:
 			cancel()
 			return err
 		case <-r.updates:
 			cancel()
-			if src != nil {
-				if err := <-done; err != nil {
-					return err
-				}
+			if err := <-done; err != nil {
+				return err
 			}
 		}
 	}
 }
 
-func withdrawDropped(old, next *config.File, sink source.Sink) {
-	keep := map[model.ServiceKey]bool{}
-	for _, s := range next.Services {
-		keep[s.Key()] = true
-	}
-	for _, s := range old.Services {
-		if !keep[s.Key()] {
-			sink.Delete(s.Key())
+// publishedSet is what the runs of a restartingSource have reported to the
+// sink and not withdrawn, across restarts.
+type publishedSet struct {
+	sink source.Sink
+	mu   sync.Mutex
+	keys map[model.ServiceKey]bool
+}
+
+func (p *publishedSet) newRun() *runSink {
+	return &runSink{set: p, reported: map[model.ServiceKey]bool{}}
+}
+
+// runSink is one run's sink: it passes everything on and remembers what the
+// run reported, so that its first Synced can withdraw what it did not.
+type runSink struct {
+	set      *publishedSet
+	reported map[model.ServiceKey]bool
+	synced   bool
+}
+
+func (s *runSink) Set(svc model.Service) {
+	p := s.set
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s.reported[svc.Key] = true
+	p.keys[svc.Key] = true
+	p.sink.Set(svc)
+}
+
+func (s *runSink) Delete(key model.ServiceKey) {
+	p := s.set
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(s.reported, key)
+	delete(p.keys, key)
+	p.sink.Delete(key)
+}
+
+func (s *runSink) Synced() {
+	p := s.set
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !s.synced {
+		s.synced = true
+		for key := range p.keys {
+			if !s.reported[key] {
+				delete(p.keys, key)
+				p.sink.Delete(key)
+			}
 		}
 	}
+	p.sink.Synced()
 }
