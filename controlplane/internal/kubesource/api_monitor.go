@@ -12,7 +12,7 @@ import (
 
 // Log messages operators (and tests) look for.
 const (
-	msgWaitingForSync = "still waiting for the initial list of Services and EndpointSlices from the Kubernetes API; not serving until then"
+	msgWaitingForSync = "still waiting for the initial list of Services and EndpointSlices (and Nodes with --watch-nodes) from the Kubernetes API; not serving until then"
 	msgAPIUnreachable = "Kubernetes API unreachable; informers keep retrying, the last known state is kept"
 	msgAPIReachable   = "Kubernetes API reachable again"
 )
