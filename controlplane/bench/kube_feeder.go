@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -66,39 +66,12 @@ func newKubeFeeder(cfg Config) (f *kubeFeeder, err error) {
 }
 
 func (f *kubeFeeder) createAll(ctx context.Context, services int) error {
-	next := make(chan int)
-	errs := make(chan error, loadWorkers)
-	var wg sync.WaitGroup
-	for range loadWorkers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				if err := f.create(ctx, i); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	var err error
-feed:
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(loadWorkers)
 	for i := range services {
-		select {
-		case next <- i:
-		case err = <-errs:
-			break feed
-		}
+		g.Go(func() error { return f.create(ctx, i) })
 	}
-	close(next)
-	wg.Wait()
-	if err == nil {
-		select {
-		case err = <-errs:
-		default:
-		}
-	}
-	return err
+	return g.Wait()
 }
 
 func (f *kubeFeeder) create(ctx context.Context, i int) error {
