@@ -44,7 +44,7 @@ func (l *eventLog) add(e string) {
 	l.events = append(l.events, e)
 	l.mu.Unlock()
 }
-func (l *eventLog) Set(s model.Service)        { l.add("set " + s.Key.Name) }
+func (l *eventLog) Set(s model.Service)       { l.add("set " + s.Key.Name) }
 func (l *eventLog) Delete(k model.ServiceKey) { l.add("delete " + k.Name) }
 func (l *eventLog) Synced()                   { l.add("synced"); l.synced <- struct{}{} }
 

@@ -13,7 +13,7 @@ import (
 // events records what the source reports, in order.
 type events chan string
 
-func (e events) Set(s model.Service)        { e <- "set " + s.Key.Name }
+func (e events) Set(s model.Service)       { e <- "set " + s.Key.Name }
 func (e events) Delete(k model.ServiceKey) { e <- "delete " + k.Name }
 func (e events) Synced()                   { e <- "synced" }
 
