@@ -50,7 +50,8 @@ func ChildMain() int {
 	lifetime := fs.Duration("max-lifetime", time.Hour, "exit after this long whatever happens")
 	profileDir := fs.String("profile-dir", "", "where to write pprof files (none if empty)")
 	src := fs.String("source", SourceSink, "sink, static or kubernetes (see startDiscovery)")
-	srcPath := fs.String("source-path", "", "the static config file, or the kubeconfig")
+	configPath := fs.String("config", "", "svc_config.json (sources other than sink)")
+	kubeconfig := fs.String("kubeconfig", "", "the API server's kubeconfig (-source kubernetes)")
 	if err := fs.Parse(strings.Fields(os.Getenv(childEnv))); err != nil {
 		return 2
 	}
@@ -110,7 +111,7 @@ func ChildMain() int {
 		switch f[0] {
 		case "load":
 			if *src != SourceSink {
-				if err := startDiscovery(ctx, *src, *srcPath, sink, log, discoveryErrs); err != nil {
+				if err := startDiscovery(ctx, *src, *configPath, *kubeconfig, sink, log, discoveryErrs); err != nil {
 					fmt.Fprintln(os.Stderr, "kxds-bench server: discovery:", err)
 					return 1
 				}

@@ -4,16 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
-
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kxds/kxds/controlplane/internal/config"
-	"github.com/kxds/kxds/controlplane/internal/configwatch"
-	"github.com/kxds/kxds/controlplane/internal/kubesource"
+	"github.com/kxds/kxds/controlplane/internal/kxds"
+	"github.com/kxds/kxds/controlplane/internal/metrics"
 	"github.com/kxds/kxds/controlplane/internal/source"
-	"github.com/kxds/kxds/controlplane/internal/staticsource"
 )
 
 // Sources the benchmark can feed the server through (Config.Source).
@@ -22,61 +17,43 @@ const (
 	// the cache design alone.
 	SourceSink = "sink"
 	// SourceStatic: the parent rewrites a static svc_config.json; kxds'
-	// file watch and static source read it.
+	// config watch and static source read it.
 	SourceStatic = "static"
 	// SourceKubernetes: the parent writes EndpointSlices to a real
-	// kube-apiserver; kxds' Kubernetes source watches them.
+	// kube-apiserver; kxds' Kubernetes source watches them (the services are
+	// opted in by annotation; the config file lists none).
 	SourceKubernetes = "kubernetes"
 )
 
 // startDiscovery runs a discovery source against sink in the background,
-// wired as internal/kxds wires it for --discovery=static (with --config) or
-// --discovery=kubernetes (annotated Services, one namespace). Errors that end
-// the source go to errs.
-func startDiscovery(ctx context.Context, mode, path string, sink source.Sink, log *slog.Logger, errs chan<- error) error {
-	var src source.Source
+// wired by internal/kxds exactly as kxds --discovery=static --config or
+// --discovery=kubernetes --config --kubeconfig --namespace runs it. Errors
+// that end the source or its config watch go to errs.
+func startDiscovery(ctx context.Context, mode, configPath, kubeconfig string, sink source.Sink, log *slog.Logger, errs chan<- error) error {
+	o := kxds.Options{ConfigPath: configPath, Log: log}
 	switch mode {
 	case SourceStatic:
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		cfg, err := config.Parse(path, raw, config.ModeStatic)
-		if err != nil {
-			return err
-		}
-		static := staticsource.New(cfg)
-		w := &configwatch.Watcher{
-			Path: path, Mode: config.ModeStatic, Apply: static.Update, Log: log,
-			Loaded:   func(error) {},
-			Rejected: func(err error) { errs <- fmt.Errorf("config rejected: %w", err) },
-		}
-		go func() {
-			if err := w.Run(ctx, raw); err != nil {
-				errs <- err
-			}
-		}()
-		src = static
+		o.Discovery = config.ModeStatic
 	case SourceKubernetes:
-		restCfg, err := clientcmd.BuildConfigFromFlags("", path)
-		if err != nil {
-			return err
-		}
-		restCfg.UserAgent = "kxds"
-		cs, err := kubernetes.NewForConfig(restCfg)
-		if err != nil {
-			return err
-		}
-		if src, err = kubesource.New(kubesource.Options{Client: cs, Namespace: benchNamespace, Logger: log}); err != nil {
-			return err
-		}
+		o.Discovery = config.ModeKubernetes
+		o.Kube = kxds.KubeOptions{Kubeconfig: kubeconfig, Namespace: benchNamespace}
 	default:
 		return fmt.Errorf("unknown source %q", mode)
 	}
-	go func() {
-		if err := src.Run(ctx, sink); err != nil {
-			errs <- err
-		}
-	}()
+	d, err := kxds.NewDiscovery(o, metrics.New(log))
+	if err != nil {
+		return err
+	}
+	src, watchConfig, err := d.Start(ctx)
+	if err != nil {
+		return err
+	}
+	for _, run := range []func(context.Context) error{watchConfig, func(ctx context.Context) error { return src.Run(ctx, sink) }} {
+		go func() {
+			if err := run(ctx); err != nil {
+				errs <- err
+			}
+		}()
+	}
 	return nil
 }

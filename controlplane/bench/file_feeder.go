@@ -88,7 +88,7 @@ func (f *fileFeeder) write() error {
 	return os.Rename(tmp, f.path)
 }
 
-func (f *fileFeeder) childArgs() string          { return "-source " + SourceStatic + " -source-path " + f.path }
+func (f *fileFeeder) childArgs() string          { return "-source " + SourceStatic + " -config " + f.path }
 func (f *fileFeeder) load(srv *serverProc) error { return srv.load(len(f.entries), nil) }
 func (f *fileFeeder) sanity() bool               { return true }
 func (f *fileFeeder) close()                     { os.RemoveAll(f.dir) }

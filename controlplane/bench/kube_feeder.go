@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -22,6 +23,7 @@ import (
 // slice, as the EndpointSlice controller makes when a pod is replaced.
 type kubeFeeder struct {
 	dir     string
+	config  string // an svc_config.json that lists no service: they opt in by annotation
 	cluster *kubetest.Cluster
 	client  kubernetes.Interface
 	k       int
@@ -44,6 +46,15 @@ func newKubeFeeder(cfg Config) (f *kubeFeeder, err error) {
 		}
 	}()
 	if f.cluster, err = kubetest.Launch(dir, cfg.logf); err != nil {
+		return nil, err
+	}
+	// In a directory of its own: kxds watches the config's directory, and the
+	// API server's logs in dir change all the time.
+	f.config = filepath.Join(dir, "config", "svc_config.json")
+	if err = os.Mkdir(filepath.Dir(f.config), 0o755); err != nil {
+		return nil, err
+	}
+	if err = os.WriteFile(f.config, []byte(`{"services":[]}`), 0o644); err != nil {
 		return nil, err
 	}
 	rc := f.cluster.Config()
@@ -138,7 +149,7 @@ func (f *kubeFeeder) change(_ *serverProc, i, gen int) error {
 }
 
 func (f *kubeFeeder) childArgs() string {
-	return "-source " + SourceKubernetes + " -source-path " + f.cluster.KubeconfigPath()
+	return "-source " + SourceKubernetes + " -config " + f.config + " -kubeconfig " + f.cluster.KubeconfigPath()
 }
 
 func (f *kubeFeeder) load(srv *serverProc) error { return srv.load(len(f.slices), nil) }

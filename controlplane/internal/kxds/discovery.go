@@ -1,7 +1,10 @@
 package kxds
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/kxds/kxds/controlplane/internal/config"
 	"github.com/kxds/kxds/controlplane/internal/dnssource"
@@ -10,6 +13,57 @@ import (
 	"github.com/kxds/kxds/controlplane/internal/source"
 	"github.com/kxds/kxds/controlplane/internal/staticsource"
 )
+
+// Discovery is what feeds the registry: the discovery source o.Discovery
+// names, built from the config (svc_config.json on disk or in a ConfigMap),
+// and the config watch that hands the source each new valid version. Run wires
+// it; the benchmark (controlplane/bench) runs the same wiring.
+type Discovery struct {
+	o      Options
+	m      *metrics.Metrics
+	kube   *kubeClient
+	config configSource
+}
+
+// NewDiscovery checks the options that select the config and the discovery
+// mode, and builds the Kubernetes client if either needs one. It reads
+// nothing yet, so it fails fast on bad flags.
+func NewDiscovery(o Options, m *metrics.Metrics) (*Discovery, error) {
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if (o.ConfigPath == "") == (o.ConfigMap == "") {
+		return nil, errors.New("exactly one of --config (svc_config.json on disk) or --config-map (namespace/name) is required")
+	}
+	d := &Discovery{o: o, m: m}
+	if o.Discovery == config.ModeKubernetes || o.ConfigMap != "" {
+		var err error
+		if d.kube, err = newKubeClient(o.Kube); err != nil {
+			return nil, err
+		}
+	}
+	var err error
+	if d.config, err = newConfigSource(o, d.kube, m.ConfigLoaded); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// Start reads the first valid config (waiting for a ConfigMap that does not
+// exist yet) and builds the source from it. The source is to be run against
+// the sink; watchConfig, run alongside it until ctx ends, applies later
+// versions of the config to it.
+func (d *Discovery) Start(ctx context.Context) (src source.Source, watchConfig func(context.Context) error, err error) {
+	cfg, watch, err := d.config.initial(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	src, onConfig, err := discovery(d.o, cfg, d.kube, d.m)
+	if err != nil {
+		return nil, nil, err
+	}
+	return src, func(ctx context.Context) error { return watch(ctx, onConfig) }, nil
+}
 
 // discovery builds the source for o.Discovery, and the function that hands it
 // each new valid config.

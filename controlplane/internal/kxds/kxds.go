@@ -58,18 +58,8 @@ func Run(ctx context.Context, o Options) error {
 		o.Log = slog.Default()
 	}
 	log := o.Log
-	if (o.ConfigPath == "") == (o.ConfigMap == "") {
-		return errors.New("exactly one of --config (svc_config.json on disk) or --config-map (namespace/name) is required")
-	}
 	m := metrics.New(log)
-	var kube *kubeClient
-	if o.Discovery == config.ModeKubernetes || o.ConfigMap != "" {
-		var err error
-		if kube, err = newKubeClient(o.Kube); err != nil {
-			return err
-		}
-	}
-	cfgSrc, err := newConfigSource(o, kube, m.ConfigLoaded)
+	disc, err := NewDiscovery(o, m)
 	if err != nil {
 		return err
 	}
@@ -127,11 +117,7 @@ func Run(ctx context.Context, o Options) error {
 	}()
 
 	// The admin server answers (not ready) while the config is awaited.
-	cfg, watchConfig, err := cfgSrc.initial(ctx)
-	if err != nil {
-		return err
-	}
-	src, onConfig, err := discovery(o, cfg, kube, m)
+	src, watchConfig, err := disc.Start(ctx)
 	if err != nil {
 		return err
 	}
@@ -155,7 +141,7 @@ func Run(ctx context.Context, o Options) error {
 		}
 	})
 	g.Go(func() error { return src.Run(ctx, sink) })
-	g.Go(func() error { return watchConfig(ctx, onConfig) })
+	g.Go(func() error { return watchConfig(ctx) })
 	g.Go(func() error {
 		// Answer no client before discovery has synced: an empty answer would
 		// read as "no such service".
