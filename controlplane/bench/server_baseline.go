@@ -58,8 +58,8 @@ func newBaselineServer(ctx context.Context, log *slog.Logger, nacks *nackCounter
 }
 
 // Set rebuilds everything for every change; a source re-reporting a service
-// unchanged (the static source reports all of them on every file change)
-// costs nothing, as in kxds.
+// unchanged (a restarted Kubernetes source re-sends all of them) costs
+// nothing, as in kxds.
 func (b *baselineServer) Set(svc model.Service) {
 	b.mu.Lock()
 	defer b.mu.Unlock()

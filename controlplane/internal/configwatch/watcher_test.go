@@ -116,16 +116,23 @@ func waitChange(t *testing.T, r *recorder, within time.Duration) {
 	}
 }
 
-// A valid save applies on its change event: with an hour-long Settle, any
-// fixed delay before reading would make this time out.
-func TestValidSaveAppliesWithoutDelay(t *testing.T) {
-	path, r := start(t, time.Hour, configA)
-	replace(t, path, configB)
+// wantOnlyConfigB waits for a report and checks that configB, and nothing
+// else, was applied, and nothing rejected.
+func wantOnlyConfigB(t *testing.T, r *recorder) {
+	t.Helper()
 	waitChange(t, r, 5*time.Second)
 	applied, rejected := r.snapshot()
 	if len(applied) != 1 || applied[0] != "b" || len(rejected) != 0 {
 		t.Fatalf("applied %v, rejected %v; want [b] and nothing rejected", applied, rejected)
 	}
+}
+
+// A valid save applies on its change event: with an hour-long Settle, any
+// fixed delay before reading would make this time out.
+func TestValidSaveAppliesWithoutDelay(t *testing.T) {
+	path, r := start(t, time.Hour, configA)
+	replace(t, path, configB)
+	wantOnlyConfigB(t, r)
 }
 
 // A save that is not atomic is read half-written in between; only the
@@ -146,11 +153,7 @@ func TestHalfWrittenFileIsNotRejected(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	waitChange(t, r, 5*time.Second)
-	applied, rejected := r.snapshot()
-	if len(applied) != 1 || applied[0] != "b" || len(rejected) != 0 {
-		t.Fatalf("applied %v, rejected %v; want [b] and nothing rejected", applied, rejected)
-	}
+	wantOnlyConfigB(t, r)
 }
 
 // A file that stays invalid is rejected once, after Settle, and the next
